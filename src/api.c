@@ -1,0 +1,579 @@
+/*
+ * api.c
+ *		The SQL-callable functions: book_slot(), cancel(), availability(), verify(), repair(),
+ *		reset().
+ *
+ * None of them decides admission itself.  book_slot() writes its row with an INSERT whose trigger
+ * runs the engine, cancel() an UPDATE, reset() a DELETE: whatever rule holds for a direct write
+ * holds for them, by construction.  Business refusals (a full resource) are returned by
+ * book_slot() as a row with ok = false, and audited; misuse raises with a documented SQLSTATE.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+#include "audit.h"
+#include "engine.h"
+#include "locks.h"
+#include "pair.h"
+
+PG_FUNCTION_INFO_V1(booking_book_slot);
+PG_FUNCTION_INFO_V1(booking_cancel);
+PG_FUNCTION_INFO_V1(booking_availability);
+PG_FUNCTION_INFO_V1(booking_verify);
+PG_FUNCTION_INFO_V1(booking_repair);
+PG_FUNCTION_INFO_V1(booking_reset);
+
+/* Columns of booking.result, in order. */
+enum
+{
+	RESULT_OK,
+	RESULT_BOOKING_ID,
+	RESULT_STATUS,
+	RESULT_RESOURCE_ID,
+	RESULT_SPOTS,
+	RESULT_DURING,
+	RESULT_EXPIRES_AT,
+	RESULT_HOLD_TOKEN,
+	RESULT_WAITLIST_POSITION,
+	RESULT_AVAILABLE,
+	RESULT_REASON,
+	RESULT_ALTERNATIVES,
+	RESULT_NATTS
+};
+
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr lock_booking_plan = NULL;
+static SPIPlanPtr cancel_plan = NULL;
+
+/*
+ * Prepares and keeps a plan on first use, or again after it was invalidated for good.  The
+ * caller is connected to SPI.
+ */
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (*slot != NULL && SPI_plan_is_valid(*slot))
+		return *slot;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	if (*slot != NULL)
+		SPI_freeplan(*slot);
+	*slot = plan;
+	return plan;
+}
+
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/*
+ * Sets up a materialized result for a set-returning function and returns the store; *desc gets
+ * the result's row type.
+ */
+static Tuplestorestate *
+begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(old);
+
+	*desc = tupdesc;
+	return store;
+}
+
+/*
+ * Runs book_slot()'s INSERT with the hand-over armed, so that the trigger reports a refusal
+ * instead of raising it.  Disarms whatever happens.
+ */
+static int
+insert_softly(BookingPair *pair, SoftAdmission *soft, Datum *args, char *nulls)
+{
+	volatile int ret = 0;
+
+	engine_soft_arm(soft, pair->child_relid);
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(insert_plan, args, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		engine_soft_disarm();
+	}
+	PG_END_TRY();
+	return ret;
+}
+
+/*
+ * book_slot(resource_id, spots, during, holder, hold, waitlist, idempotency_key, meta)
+ *
+ * Books spots on a pool resource and returns one booking.result row.  The row is written by an
+ * INSERT into booking.booking whose trigger admits it (see engine.c); a refusal comes back
+ * through the SoftAdmission as ok = false, reason = 'full'.  Every call that gets that far writes
+ * a booking.attempt row.
+ */
+Datum
+booking_book_slot(PG_FUNCTION_ARGS)
+{
+	BookingPair *pair;
+	int64		resource_id;
+	int32		spots;
+	char	   *holder;
+	SoftAdmission soft;
+	Datum		args[5];
+	char		nulls[5];
+	int			ret;
+	bool		inserted;
+	int64		booking_id = 0;
+	Datum		status = (Datum) 0;
+	AttemptRecord rec;
+	TupleDesc	tupdesc;
+	Datum		values[RESULT_NATTS];
+	bool		isnull[RESULT_NATTS];
+
+	require_arg(fcinfo, 0, "resource_id");
+	require_arg(fcinfo, 1, "spots");
+	resource_id = PG_GETARG_INT64(0);
+	spots = PG_GETARG_INT32(1);
+	if (spots <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("spots must be greater than zero"),
+				 errdetail("spots is %d.", spots)));
+	if (!PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("holds are not supported by booking 0.1.0"),
+				 errhint("Call book_slot() without hold to confirm at once.")));
+	if (!PG_ARGISNULL(5) && PG_GETARG_BOOL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("waitlists are not supported by booking 0.1.0")));
+	if (!PG_ARGISNULL(6))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("idempotency keys are not supported by booking 0.1.0")));
+	holder = PG_ARGISNULL(3) ? GetUserNameFromId(GetUserId(), false)
+		: text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	pair = pair_by_id(BOOKING_OWN_PAIR);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	{
+		Oid			types[5] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID};
+
+		kept_plan(&insert_plan,
+				  "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta)"
+				  " VALUES ($1, $2, $3, $4, $5) RETURNING id, status",
+				  5, types);
+	}
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int64GetDatum(resource_id);
+	args[1] = CStringGetTextDatum(holder);
+	args[2] = Int32GetDatum(spots);
+	args[3] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[3] = PG_ARGISNULL(2) ? 'n' : ' ';
+	args[4] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
+	nulls[4] = PG_ARGISNULL(7) ? 'n' : ' ';
+
+	ret = insert_softly(pair, &soft, args, nulls);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
+
+	inserted = SPI_processed == 1;
+	if (inserted)
+	{
+		bool		n;
+
+		booking_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &n));
+		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n);
+	}
+	else if (!soft.refused)
+		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
+	SPI_finish();
+
+	memset(&rec, 0, sizeof(rec));
+	rec.action = "book";
+	rec.holder = holder;
+	rec.resource_id = resource_id;
+	rec.spots = spots;
+	rec.during = args[3];
+	rec.during_null = PG_ARGISNULL(2);
+	rec.ok = inserted;
+	rec.reason = inserted ? NULL : "full";
+	rec.booking_id = booking_id;
+	rec.status = status;
+	rec.status_null = !inserted;
+	audit_attempt(&rec);
+
+	memset(isnull, true, sizeof(isnull));
+	values[RESULT_OK] = BoolGetDatum(inserted);
+	isnull[RESULT_OK] = false;
+	values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
+	isnull[RESULT_RESOURCE_ID] = false;
+	values[RESULT_SPOTS] = Int32GetDatum(spots);
+	isnull[RESULT_SPOTS] = false;
+	values[RESULT_AVAILABLE] = Int32GetDatum(Max(soft.result.capacity - soft.result.reserved, 0));
+	isnull[RESULT_AVAILABLE] = false;
+	if (inserted)
+	{
+		values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
+		isnull[RESULT_BOOKING_ID] = false;
+		values[RESULT_STATUS] = status;
+		isnull[RESULT_STATUS] = false;
+	}
+	else
+	{
+		values[RESULT_REASON] = CStringGetTextDatum("full");
+		isnull[RESULT_REASON] = false;
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		values[RESULT_DURING] = PG_GETARG_DATUM(2);
+		isnull[RESULT_DURING] = false;
+	}
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
+}
+
+/*
+ * cancel(booking_id, reason) returns setof booking.booking
+ *
+ * Locks the booking row, refuses a booking already cancelled, expired or completed (55000), and
+ * marks it cancelled with an UPDATE whose trigger gives its spots back.  Returns the cancelled
+ * row.
+ */
+Datum
+booking_cancel(PG_FUNCTION_ARGS)
+{
+	int64		booking_id;
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	int			ret;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+	char	   *current;
+	AttemptRecord rec;
+	bool		n;
+
+	require_arg(fcinfo, 0, "booking_id");
+	booking_id = PG_GETARG_INT64(0);
+	store = begin_materialize(fcinfo, &desc);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	{
+		Oid			types[1] = {INT8OID};
+
+		kept_plan(&lock_booking_plan,
+				  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking"
+				  " WHERE id = $1 FOR UPDATE",
+				  1, types);
+	}
+	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+
+		kept_plan(&cancel_plan,
+				  "UPDATE " BOOKING_SCHEMA ".booking"
+				  " SET status = 'cancelled', updated_at = pg_catalog.now(),"
+				  "     meta = CASE WHEN $2 IS NULL THEN meta ELSE"
+				  "            COALESCE(meta, '{}'::pg_catalog.jsonb)"
+				  "            || pg_catalog.jsonb_build_object('cancel_reason', $2) END"
+				  " WHERE id = $1 RETURNING *",
+				  2, types);
+	}
+
+	args[0] = Int64GetDatum(booking_id);
+	ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "locking the booking failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("booking %lld does not exist", (long long) booking_id)));
+	current = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(current, "cancelled") == 0 || strcmp(current, "expired") == 0 ||
+		strcmp(current, "completed") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("booking %lld cannot be cancelled", (long long) booking_id),
+				 errdetail("Its status is %s.", current)));
+
+	if (PG_ARGISNULL(1))
+		nulls[1] = 'n';
+	else
+		args[1] = PG_GETARG_DATUM(1);
+	ret = SPI_execute_plan(cancel_plan, args, nulls, false, 0);
+	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "cancelling the booking failed: %s", SPI_result_code_string(ret));
+	tuplestore_puttuple(store, SPI_tuptable->vals[0]);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.action = "cancel";
+	rec.holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							  SPI_fnumber(SPI_tuptable->tupdesc, "holder"));
+	rec.resource_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												  SPI_fnumber(SPI_tuptable->tupdesc, "resource_id"), &n));
+	rec.spots = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											SPI_fnumber(SPI_tuptable->tupdesc, "spots"), &n));
+	rec.during = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   SPI_fnumber(SPI_tuptable->tupdesc, "during"), &rec.during_null);
+	rec.ok = true;
+	rec.booking_id = booking_id;
+	rec.status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   SPI_fnumber(SPI_tuptable->tupdesc, "status"), &rec.status_null);
+	audit_attempt(&rec);
+
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * availability(resource_id, during) returns integer
+ *
+ * Spots still free on a pool resource, as the caller's snapshot sees them.  Takes no lock: the
+ * answer is advice, book_slot() is the decision.
+ */
+Datum
+booking_availability(PG_FUNCTION_ARGS)
+{
+	BookingPair *pair;
+	int64		resource_id;
+	Datum		args[1];
+	int			ret;
+	int32		capacity;
+	int32		reserved;
+	bool		n;
+
+	require_arg(fcinfo, 0, "resource_id");
+	resource_id = PG_GETARG_INT64(0);
+	if (!PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("availability of a pool resource takes no time range"),
+				 errdetail("Pool resources have one capacity for the whole resource.")));
+
+	pair = pair_by_id(BOOKING_OWN_PAIR);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(resource_id);
+	ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK), args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the resource failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("resource %lld does not exist", (long long) resource_id)));
+	capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n));
+	reserved = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n));
+	SPI_finish();
+
+	PG_RETURN_INT32(Max(capacity - reserved, 0));
+}
+
+/*
+ * verify() returns table (pair, resource_id, capacity, spots_reserved, counted, problem)
+ *
+ * One row per resource, of every pair, whose counter differs from the spots its rows consume or
+ * whose reservations exceed its capacity.  Empty when every invariant holds.  Reads one snapshot,
+ * in which counters and rows are always consistent with each other, so it may run at any time
+ * beside any load.
+ */
+Datum
+booking_verify(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Tuplestorestate *store = begin_materialize(fcinfo, &desc);
+	int			npairs = pair_count();
+	int			i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (i = 0; i < npairs; i++)
+	{
+		BookingPair *pair = pair_at(i);
+		uint64		r;
+		int			ret;
+
+		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
+			bool		counter_null;
+			bool		n;
+			int32		counter;
+			int32		counted;
+
+			values[0] = Int32GetDatum(pair->id);
+			values[1] = SPI_getbinval(tup, td, 1, &n);
+			values[2] = SPI_getbinval(tup, td, 2, &nulls[2]);
+			values[3] = SPI_getbinval(tup, td, 3, &counter_null);
+			nulls[3] = counter_null;
+			values[4] = SPI_getbinval(tup, td, 4, &n);
+			counter = counter_null ? -1 : DatumGetInt32(values[3]);
+			counted = DatumGetInt32(values[4]);
+			values[5] = CStringGetTextDatum(counter_null || counter != counted
+											? "counter differs from rows"
+											: "reserved exceeds capacity");
+			tuplestore_putvalues(store, desc, values, nulls);
+		}
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * repair() returns table (pair, resource_id, old_reserved, new_reserved)
+ *
+ * Rewrites every counter that differs from its rows.  Each suspect found by the verify query is
+ * recounted under its resource's advisory lock, which every counter change also takes, with a
+ * fresh snapshot (so run it at READ COMMITTED); only then is its counter set.
+ */
+Datum
+booking_repair(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Tuplestorestate *store = begin_materialize(fcinfo, &desc);
+	int			npairs = pair_count();
+	int			i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (i = 0; i < npairs; i++)
+	{
+		BookingPair *pair = pair_at(i);
+		int64	   *suspects;
+		uint64		nsuspects;
+		uint64		r;
+		int			ret;
+
+		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
+		nsuspects = SPI_processed;
+		suspects = palloc(sizeof(int64) * Max(nsuspects, 1));
+		for (r = 0; r < nsuspects; r++)
+		{
+			bool		n;
+
+			suspects[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													  SPI_tuptable->tupdesc, 1, &n));
+		}
+		lock_resources(pair, suspects, (int) nsuspects);
+
+		for (r = 0; r < nsuspects; r++)
+		{
+			Datum		args[1] = {Int64GetDatum(suspects[r])};
+			bool		n;
+			bool		old_null;
+			int32		old_counter;
+			int32		counted;
+
+			if (r > 0 && suspects[r] == suspects[r - 1])
+				continue;
+			ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK), args, NULL, false, 1);
+			if (ret != SPI_OK_SELECT || SPI_processed != 1)
+				continue;		/* deleted meanwhile */
+			old_counter = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 2, &old_null));
+			ret = SPI_execute_plan(pair_plan(pair, PLAN_COUNT_ONE), args, NULL, false, 1);
+			if (ret != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "counting rows failed: %s", SPI_result_code_string(ret));
+			counted = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &n));
+			if (!old_null && old_counter == counted)
+				continue;
+			engine_set_counter(pair, suspects[r], counted);
+			{
+				Datum		values[4];
+				bool		nulls[4] = {false, false, old_null, false};
+
+				values[0] = Int32GetDatum(pair->id);
+				values[1] = Int64GetDatum(suspects[r]);
+				values[2] = Int32GetDatum(old_counter);
+				values[3] = Int32GetDatum(counted);
+				tuplestore_putvalues(store, desc, values, nulls);
+			}
+		}
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * reset(resource_id) returns bigint
+ *
+ * Deletes the bookings of one resource, or of every resource when NULL, through the engine's
+ * DELETE trigger, and returns how many rows went.  The way to empty booking.booking that
+ * TRUNCATE refuses.
+ */
+Datum
+booking_reset(PG_FUNCTION_ARGS)
+{
+	int			ret;
+	uint64		deleted;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (PG_ARGISNULL(0))
+		ret = SPI_execute("DELETE FROM " BOOKING_SCHEMA ".booking", false, 0);
+	else
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		args[1] = {PG_GETARG_DATUM(0)};
+
+		ret = SPI_execute_with_args("DELETE FROM " BOOKING_SCHEMA ".booking WHERE resource_id = $1",
+									1, types, args, NULL, false, 0);
+	}
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "deleting bookings failed: %s", SPI_result_code_string(ret));
+	deleted = SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64((int64) deleted);
+}

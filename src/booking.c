@@ -1,0 +1,68 @@
+/*
+ * booking.c
+ *		Module initialisation: the GUCs and the transaction callbacks that reset per-call state.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "compat.h"
+#include "audit.h"
+#include "engine.h"
+#include "pair.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/*
+ * An error unwinds past book_slot() without running its cleanup: forget the hand-over and the
+ * counter-writing depth, and free pair copies replaced during the transaction.
+ */
+static void
+booking_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			engine_xact_reset();
+			pair_xact_end();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			pair_xact_end();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+booking_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		engine_xact_reset();
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("booking.audit",
+							 "Writes a booking.attempt row for every book_slot() and cancel() call.",
+							 "Refusals are audited too; turning this off skips the audit entirely.",
+							 &booking_audit_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	booking_reserve_guc_prefix("booking");
+
+	pair_init();
+	RegisterXactCallback(booking_xact_callback, NULL);
+	RegisterSubXactCallback(booking_subxact_callback, NULL);
+}

@@ -1,0 +1,39 @@
+/*
+ * compat.h
+ *		Every PostgreSQL version test of the booking extension, keyed to the release that
+ *		brought the API.  Sources include this file and never test PG_VERSION_NUM themselves.
+ *
+ * Supported: PostgreSQL 14 to 18.
+ */
+#ifndef BOOKING_COMPAT_H
+#define BOOKING_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 140000
+#error "booking requires PostgreSQL 14 or later"
+#endif
+
+/*
+ * PostgreSQL 16 moved the varlena helpers into varatt.h; 15 and older have them in postgres.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/*
+ * PostgreSQL 18 made MarkGUCPrefixReserved the only name; 15 brought it, 14 has
+ * EmitWarningsOnPlaceholders.
+ */
+#if PG_VERSION_NUM >= 150000
+#define booking_reserve_guc_prefix(prefix) MarkGUCPrefixReserved(prefix)
+#else
+#define booking_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
+ * PostgreSQL 16 replaced the (unused here) SPI plan flags but kept SPI_keepplan; nothing to map.
+ * PostgreSQL 18 added PG_MODULE_MAGIC_EXT; the plain form still works everywhere.
+ */
+
+#endif							/* BOOKING_COMPAT_H */

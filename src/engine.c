@@ -1,0 +1,287 @@
+/*
+ * engine.c
+ *		Admission: whether spots fit on a resource, decided in one place for every writer.
+ *
+ * Every write that changes what a resource's rows consume arrives here as a pair of claims, the
+ * row before and the row after: an INSERT has no "before", a DELETE no "after", an UPDATE may
+ * move spots between resources or change their number or status.  The engine locks the
+ * resources involved (advisory lock first, in ascending id order), then changes each counter
+ * with one conditional UPDATE of the resource row: taking spots succeeds only where
+ * counter + spots <= capacity, giving them back always succeeds.  The row lock that UPDATE takes
+ * is what keeps the counter right under any concurrency; the advisory lock only orders the work.
+ *
+ * book_slot() reaches this code through the INSERT trigger like any other writer; the only
+ * difference is the SoftAdmission hand-over, which turns a refusal into a skipped row that
+ * book_slot() reports, where a direct write gets an error.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+#include "engine.h"
+#include "locks.h"
+
+/* Nesting depth of the engine's own counter writes; the parent's trigger lets only these by. */
+static int	counter_depth = 0;
+
+/* The armed hand-over of the book_slot() call in progress, if any. */
+static SoftAdmission *current_soft = NULL;
+
+bool
+engine_writing_counter(void)
+{
+	return counter_depth > 0;
+}
+
+/*
+ * Forgets the per-call state after an error: called at (sub)transaction abort.
+ */
+void
+engine_xact_reset(void)
+{
+	counter_depth = 0;
+	current_soft = NULL;
+}
+
+void
+engine_soft_arm(SoftAdmission *soft, Oid child_relid)
+{
+	soft->child_relid = child_relid;
+	soft->armed = true;
+	soft->refused = false;
+	memset(&soft->result, 0, sizeof(AdmitResult));
+	current_soft = soft;
+}
+
+void
+engine_soft_disarm(void)
+{
+	current_soft = NULL;
+}
+
+/*
+ * The trigger's side of the hand-over: returns the armed SoftAdmission for an INSERT into
+ * child_relid and disarms it, so that any other row written further down (by a user's trigger,
+ * say) is judged as a direct write.
+ */
+SoftAdmission *
+engine_soft_take(Oid child_relid)
+{
+	SoftAdmission *soft = current_soft;
+
+	if (soft == NULL || !soft->armed || soft->child_relid != child_relid)
+		return NULL;
+	soft->armed = false;
+	return soft;
+}
+
+/*
+ * Runs one of the pair's counter statements with the parent's trigger told that it is the
+ * engine writing.  Returns the SPI code; the returned row, if any, is in SPI_tuptable.
+ */
+static int
+run_counter_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 value)
+{
+	Datum		args[2];
+	int			ret;
+
+	args[0] = Int64GetDatum(resource_id);
+	args[1] = Int32GetDatum(value);
+	counter_depth++;
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(pair_plan(pair, which), args, NULL, false, 1);
+	}
+	PG_FINALLY();
+	{
+		counter_depth--;
+	}
+	PG_END_TRY();
+	return ret;
+}
+
+static void
+read_state(AdmitResult *result)
+{
+	bool		isnull;
+
+	result->capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+	result->reserved = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+/*
+ * Takes spots on one resource whose advisory lock the caller holds.  The caller is connected to
+ * SPI.  Changes the counter only when the spots fit.
+ */
+static AdmitOutcome
+take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *result)
+{
+	int			ret;
+
+	result->resource_id = resource_id;
+	result->requested = spots;
+
+	ret = run_counter_plan(pair, PLAN_ADMIT, resource_id, spots);
+	if (ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		read_state(result);
+		result->outcome = ADMIT_OK;
+		return ADMIT_OK;
+	}
+
+	/* Refused: say why, with the figures as they stand under our lock. */
+	{
+		Datum		args[1] = {Int64GetDatum(resource_id)};
+
+		ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK), args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "booking resource lookup failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+		{
+			result->outcome = ADMIT_NO_RESOURCE;
+			return ADMIT_NO_RESOURCE;
+		}
+		read_state(result);
+		result->outcome = ADMIT_FULL;
+		return ADMIT_FULL;
+	}
+}
+
+/*
+ * Gives spots back to one resource.  A resource that no longer exists has nothing to give back
+ * to (its rows are gone with it or held by a foreign key).
+ */
+static void
+give_spots(BookingPair *pair, int64 resource_id, int32 spots)
+{
+	int			ret;
+
+	ret = run_counter_plan(pair, PLAN_FORCE, resource_id, -spots);
+	if (ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * The admission decision for one written row.  old_claim is what the row consumed before the
+ * write (NULL for an INSERT), new_claim what it consumes after (NULL for a DELETE).
+ *
+ * Locks: the advisory lock of every resource involved, in ascending id order, then each
+ * resource's row through its counter update, also in ascending id order.  Both are held to the
+ * end of the transaction.
+ *
+ * Returns ADMIT_OK with every counter changed, or a refusal with nothing changed and *result
+ * saying which resource refused and its figures.
+ */
+AdmitOutcome
+engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_claim,
+			  AdmitResult *result)
+{
+	bool		had = old_claim != NULL && old_claim->consumes;
+	bool		has = new_claim != NULL && new_claim->consumes;
+	AdmitOutcome outcome = ADMIT_OK;
+
+	memset(result, 0, sizeof(AdmitResult));
+	result->outcome = ADMIT_OK;
+
+	if (!had && !has)
+		return ADMIT_OK;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (had && has && old_claim->resource_id == new_claim->resource_id)
+	{
+		int32		delta = new_claim->spots - old_claim->spots;
+
+		lock_resource(pair, new_claim->resource_id);
+		if (delta > 0)
+			outcome = take_spots(pair, new_claim->resource_id, delta, result);
+		else if (delta < 0)
+			give_spots(pair, new_claim->resource_id, -delta);
+	}
+	else if (had && has)
+	{
+		/* A move between resources: both in ascending id order. */
+		int64		first = Min(old_claim->resource_id, new_claim->resource_id);
+		int64		second = Max(old_claim->resource_id, new_claim->resource_id);
+
+		lock_resource(pair, first);
+		lock_resource(pair, second);
+		if (old_claim->resource_id < new_claim->resource_id)
+		{
+			give_spots(pair, old_claim->resource_id, old_claim->spots);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
+		}
+		else
+		{
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
+			if (outcome == ADMIT_OK)
+				give_spots(pair, old_claim->resource_id, old_claim->spots);
+		}
+		/*
+		 * A refusal after the give-back leaves the old counter lowered; the caller raises (a
+		 * direct write) and the statement's rollback restores it.  A soft refusal never moves
+		 * rows, only inserts them, so it cannot get here.
+		 */
+	}
+	else if (has)
+	{
+		lock_resource(pair, new_claim->resource_id);
+		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
+	}
+	else
+	{
+		lock_resource(pair, old_claim->resource_id);
+		give_spots(pair, old_claim->resource_id, old_claim->spots);
+	}
+
+	SPI_finish();
+	return outcome;
+}
+
+/*
+ * Raises the error a direct write gets for a refusal: 23514 on constraint booking_capacity with
+ * the figures, or 23503 when the resource does not exist.  rel is the table being written.
+ */
+void
+engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result)
+{
+	if (result->outcome == ADMIT_NO_RESOURCE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("resource %lld does not exist", (long long) result->resource_id),
+				 errdetail("Table %s has no row with %s = %lld.",
+						   pair->parent_sql, pair->parent_key_sql,
+						   (long long) result->resource_id),
+				 errtable(rel)));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("resource %lld has not enough free spots", (long long) result->resource_id),
+			 errdetail("Capacity is %d, reserved is %d, requested is %d.",
+					   result->capacity, result->reserved, result->requested),
+			 errtableconstraint(rel, "booking_capacity")));
+	pg_unreachable();
+}
+
+/*
+ * Writes a resource's counter outright: only booking.repair() does this, under the resource's
+ * advisory lock, after counting its rows.  The caller is connected to SPI.
+ */
+void
+engine_set_counter(BookingPair *pair, int64 resource_id, int32 value)
+{
+	int			ret;
+
+	ret = run_counter_plan(pair, PLAN_SET, resource_id, value);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
+}

@@ -1,0 +1,66 @@
+/*
+ * engine.h
+ *		Admission: the one place that decides whether spots fit on a resource, and that keeps the
+ *		resource's counter equal to what its rows consume.
+ */
+#ifndef BOOKING_ENGINE_H
+#define BOOKING_ENGINE_H
+
+#include "postgres.h"
+
+#include "utils/rel.h"
+
+#include "pair.h"
+
+typedef enum AdmitOutcome
+{
+	ADMIT_OK,					/* admitted; the counter now includes the spots */
+	ADMIT_FULL,					/* not enough room; nothing changed */
+	ADMIT_NO_RESOURCE			/* the resource does not exist; nothing changed */
+} AdmitOutcome;
+
+/* What a row takes from a resource: nothing unless consumes. */
+typedef struct RowClaim
+{
+	bool		consumes;
+	int64		resource_id;
+	int32		spots;
+} RowClaim;
+
+/* The state of a resource when a decision was made. */
+typedef struct AdmitResult
+{
+	AdmitOutcome outcome;
+	int64		resource_id;
+	int32		capacity;
+	int32		reserved;
+	int32		requested;
+} AdmitResult;
+
+/*
+ * The hand-over between book_slot() and the trigger that its INSERT fires: book_slot() arms it,
+ * the trigger takes it for that one row, decides through the same admission code as any other
+ * write, and on a refusal records the outcome and skips the row instead of raising.
+ */
+typedef struct SoftAdmission
+{
+	Oid			child_relid;
+	bool		armed;
+	bool		refused;
+	AdmitResult result;
+} SoftAdmission;
+
+extern AdmitOutcome engine_change(BookingPair *pair, const RowClaim *old_claim,
+								  const RowClaim *new_claim, AdmitResult *result);
+extern void engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result)
+			pg_attribute_noreturn();
+
+extern void engine_soft_arm(SoftAdmission *soft, Oid child_relid);
+extern void engine_soft_disarm(void);
+extern SoftAdmission *engine_soft_take(Oid child_relid);
+
+extern bool engine_writing_counter(void);
+extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);
+extern void engine_xact_reset(void);
+
+#endif							/* BOOKING_ENGINE_H */

@@ -1,0 +1,59 @@
+/*
+ * locks.c
+ *		Advisory locks on resources, in the extension's own key space.
+ *
+ * Every admission takes the resource's advisory lock, in ExclusiveLock mode and for the rest of
+ * the transaction, before it touches the resource row; the row lock taken by the counter update
+ * is what makes the counter right, the advisory lock orders the work (and, on timeline
+ * resources, the overlap search, which a row lock alone cannot serialise).  Several resources
+ * are always locked in ascending id order, so two callers never wait on each other in a circle.
+ * Waits honour lock_timeout and statement_timeout: the lock manager raises 55P03 or 57014 and
+ * the error reaches the caller unchanged.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/lock.h"
+
+#include "compat.h"
+#include "locks.h"
+
+/*
+ * Takes the advisory lock of one resource for the rest of the transaction.  Taking it again in
+ * the same transaction is cheap (the local lock table counts it) and never waits.
+ */
+void
+lock_resource(BookingPair *pair, int64 resource_id)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_BOOKING(tag, pair->id, resource_id);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Locks several resources in ascending id order.  Sorts the caller's array in place; duplicates
+ * are locked once.
+ */
+void
+lock_resources(BookingPair *pair, int64 *resource_ids, int n)
+{
+	int			i;
+
+	qsort(resource_ids, n, sizeof(int64), cmp_int64);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0 && resource_ids[i] == resource_ids[i - 1])
+			continue;
+		lock_resource(pair, resource_ids[i]);
+	}
+}

@@ -1,0 +1,462 @@
+/*
+ * pair.c
+ *		The one place where the engine learns which tables and columns it protects.
+ *
+ * Every table and column the engine reads or writes comes from a row of booking.pair: the
+ * extension's own booking.resource/booking.booking is pair 1, and an application's tables put
+ * under protection later are further rows, handled by exactly the same code.  The rows are read
+ * once per backend, resolved to attribute numbers and quoted SQL names, and kept in
+ * CacheMemoryContext together with the SPI plans built from them.  A relcache invalidation of
+ * booking.pair or of a protected table marks them stale; the next lookup reads them again.  The
+ * old copies stay alive until the end of the transaction, because a caller further up the stack
+ * (book_slot() around the trigger it fires) may still hold a pointer into them.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "compat.h"
+#include "pair.h"
+
+/* The pairs in force, in a context of their own under CacheMemoryContext. */
+static MemoryContext pairs_cxt = NULL;
+static BookingPair *pairs = NULL;
+static int	npairs = 0;
+static bool pairs_valid = false;
+static Oid	pair_table_relid = InvalidOid;
+
+/*
+ * Pairs replaced during this transaction, with their plans: freed when it ends, since a caller
+ * further up the stack may still be executing one of those plans.
+ */
+static List *retired_cxts = NIL;
+static List *retired_plans = NIL;
+
+static void load_pairs(void);
+static void retire_pairs(void);
+static void pair_relcache_callback(Datum arg, Oid relid);
+
+/*
+ * Registers the invalidation callback; called once from _PG_init.
+ */
+void
+pair_init(void)
+{
+	CacheRegisterRelcacheCallback(pair_relcache_callback, (Datum) 0);
+}
+
+/*
+ * Any change to booking.pair, or to a table a pair names, may move a column: read them again at
+ * the next lookup.  InvalidOid means "everything".
+ */
+static void
+pair_relcache_callback(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (!pairs_valid)
+		return;
+	if (relid == InvalidOid)
+	{
+		pairs_valid = false;
+		return;
+	}
+	if (relid == pair_table_relid)
+	{
+		pairs_valid = false;
+		return;
+	}
+	for (i = 0; i < npairs; i++)
+	{
+		if (pairs[i].parent_relid == relid || pairs[i].child_relid == relid)
+		{
+			pairs_valid = false;
+			return;
+		}
+	}
+}
+
+/*
+ * Frees the pairs replaced during the transaction now ending, with their plans.
+ */
+void
+pair_xact_end(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, retired_plans)
+		SPI_freeplan((SPIPlanPtr) lfirst(lc));
+	foreach(lc, retired_cxts)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(retired_plans);
+	list_free(retired_cxts);
+	retired_plans = NIL;
+	retired_cxts = NIL;
+}
+
+/*
+ * Moves the current pairs aside, to be freed with their plans when the transaction ends.
+ */
+static void
+retire_pairs(void)
+{
+	int			i;
+	MemoryContext old;
+
+	if (pairs_cxt == NULL)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	for (i = 0; i < npairs; i++)
+	{
+		int			p;
+
+		for (p = 0; p < NUM_PAIR_PLANS; p++)
+			if (pairs[i].plans[p] != NULL)
+				retired_plans = lappend(retired_plans, pairs[i].plans[p]);
+	}
+	retired_cxts = lappend(retired_cxts, pairs_cxt);
+	MemoryContextSwitchTo(old);
+	pairs_cxt = NULL;
+	pairs = NULL;
+	npairs = 0;
+}
+
+static char *
+qualified_name(Oid relid)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
+
+	if (nsp == NULL || rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table with OID %u named by booking.pair does not exist", relid)));
+	return quote_qualified_identifier(nsp, rel);
+}
+
+static AttrNumber
+column_of(int32 pairid, Oid relid, const char *column)
+{
+	AttrNumber	att = get_attnum(relid, column);
+
+	if (att == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" named by booking pair %d does not exist in table %s",
+						column, pairid, qualified_name(relid)),
+				 errhint("A column of a protected table was renamed or dropped; describe the pair again.")));
+	return att;
+}
+
+/*
+ * Reads booking.pair and fills one BookingPair per row.  Runs in its own SPI connection, so it
+ * may be called from inside another SPI user (a trigger fired by book_slot()'s INSERT).
+ */
+static void
+load_pairs(void)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	uint64		i;
+	int			ret;
+
+	retire_pairs();
+
+	cxt = AllocSetContextCreate(CacheMemoryContext, "booking pairs", ALLOCSET_SMALL_SIZES);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT id, parent::pg_catalog.oid, parent_key, capacity_column, counter_column,"
+					  " timeline_column, child::pg_catalog.oid, child_key, child_parent, spots_column,"
+					  " status_column, consuming, during_column"
+					  " FROM " BOOKING_SCHEMA ".pair ORDER BY id",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading booking.pair failed: %s", SPI_result_code_string(ret));
+
+	old = MemoryContextSwitchTo(cxt);
+	pairs = palloc0(sizeof(BookingPair) * Max(SPI_processed, 1));
+	npairs = (int) SPI_processed;
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		BookingPair *p = &pairs[i];
+		bool		isnull;
+		char	   *spots;
+		char	   *timeline;
+		char	   *during;
+		Datum		arr;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int			k;
+		StringInfoData buf;
+
+		p->id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		p->parent_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		p->child_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
+
+		p->parent_sql = qualified_name(p->parent_relid);
+		p->child_sql = qualified_name(p->child_relid);
+
+		p->parent_key_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 3));
+		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
+		p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
+		p->parent_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 3)));
+		p->capacity_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 4)));
+		p->counter_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 5)));
+		timeline = SPI_getvalue(tup, desc, 6);
+		if (timeline != NULL)
+		{
+			p->timeline_att = column_of(p->id, p->parent_relid, timeline);
+			p->timeline_sql = pstrdup(quote_identifier(timeline));
+		}
+
+		p->child_key_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 8));
+		p->child_parent_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 9));
+		p->child_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 8)));
+		p->child_parent_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 9)));
+		spots = SPI_getvalue(tup, desc, 10);
+		if (spots != NULL)
+		{
+			p->spots_att = column_of(p->id, p->child_relid, spots);
+			p->spots_sql = pstrdup(quote_identifier(spots));
+		}
+		else
+			p->spots_sql = pstrdup("1");
+		p->status_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 11));
+		p->status_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 11)));
+		p->status_type = get_atttype(p->child_relid, p->status_att);
+		during = SPI_getvalue(tup, desc, 13);
+		if (during != NULL)
+			p->during_att = column_of(p->id, p->child_relid, during);
+
+		arr = SPI_getbinval(tup, desc, 12, &isnull);
+		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		p->nconsuming = n;
+		p->consuming = palloc(sizeof(char *) * Max(n, 1));
+		if (type_is_enum(p->status_type))
+			p->consuming_enum = palloc(sizeof(Oid) * Max(n, 1));
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%s::pg_catalog.text IN (", p->status_sql);
+		for (k = 0; k < n; k++)
+		{
+			p->consuming[k] = TextDatumGetCString(elems[k]);
+			if (p->consuming_enum != NULL)
+				p->consuming_enum[k] =
+					DatumGetObjectId(DirectFunctionCall2(enum_in,
+														 CStringGetDatum(p->consuming[k]),
+														 ObjectIdGetDatum(p->status_type)));
+			appendStringInfo(&buf, "%s%s", k > 0 ? ", " : "", quote_literal_cstr(p->consuming[k]));
+		}
+		appendStringInfoString(&buf, n > 0 ? ")" : "NULL)");
+		p->consuming_sql = buf.data;
+	}
+	MemoryContextSwitchTo(old);
+
+	SPI_finish();
+
+	pair_table_relid = get_relname_relid("pair", get_namespace_oid(BOOKING_SCHEMA, false));
+	pairs_cxt = cxt;
+	pairs_valid = true;
+}
+
+static void
+ensure_pairs(void)
+{
+	if (!pairs_valid)
+		load_pairs();
+}
+
+BookingPair *
+pair_by_id(int32 id)
+{
+	int			i;
+
+	ensure_pairs();
+	for (i = 0; i < npairs; i++)
+		if (pairs[i].id == id)
+			return &pairs[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("booking pair %d does not exist", id)));
+	return NULL;				/* keep compiler quiet */
+}
+
+BookingPair *
+pair_by_child(Oid relid)
+{
+	int			i;
+
+	ensure_pairs();
+	for (i = 0; i < npairs; i++)
+		if (pairs[i].child_relid == relid)
+			return &pairs[i];
+	return NULL;
+}
+
+BookingPair *
+pair_by_parent(Oid relid)
+{
+	int			i;
+
+	ensure_pairs();
+	for (i = 0; i < npairs; i++)
+		if (pairs[i].parent_relid == relid)
+			return &pairs[i];
+	return NULL;
+}
+
+int
+pair_count(void)
+{
+	ensure_pairs();
+	return npairs;
+}
+
+BookingPair *
+pair_at(int index)
+{
+	ensure_pairs();
+	Assert(index >= 0 && index < npairs);
+	return &pairs[index];
+}
+
+/*
+ * Whether a status value consumes capacity.  Enum columns compare OIDs; any other type compares
+ * its text form with the configured labels.
+ */
+bool
+pair_status_consumes(BookingPair *pair, Datum status, bool isnull)
+{
+	int			k;
+
+	if (isnull)
+		return false;
+	if (pair->consuming_enum != NULL)
+	{
+		Oid			v = DatumGetObjectId(status);
+
+		for (k = 0; k < pair->nconsuming; k++)
+			if (pair->consuming_enum[k] == v)
+				return true;
+		return false;
+	}
+	else
+	{
+		Oid			typoutput;
+		bool		varlena;
+		char	   *s;
+
+		getTypeOutputInfo(pair->status_type, &typoutput, &varlena);
+		s = OidOutputFunctionCall(typoutput, status);
+		for (k = 0; k < pair->nconsuming; k++)
+			if (strcmp(pair->consuming[k], s) == 0)
+				return true;
+		return false;
+	}
+}
+
+/*
+ * Returns the kept plan for one of the pair's statements, preparing it on first use.  The caller
+ * is connected to SPI.  Query text is built from the quoted names of the pair; values are always
+ * bound as $n.
+ */
+SPIPlanPtr
+pair_plan(BookingPair *pair, PairPlan which)
+{
+	StringInfoData sql;
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	int			nargs = 0;
+	SPIPlanPtr	plan;
+
+	if (pair->plans[which] != NULL)
+		return pair->plans[which];
+
+	initStringInfo(&sql);
+	switch (which)
+	{
+		case PLAN_ADMIT:
+			appendStringInfo(&sql,
+							 "UPDATE %s SET %s = %s + $2 WHERE %s = $1 AND %s + $2 <= %s"
+							 " RETURNING %s, %s",
+							 pair->parent_sql, pair->counter_sql, pair->counter_sql,
+							 pair->parent_key_sql, pair->counter_sql, pair->capacity_sql,
+							 pair->capacity_sql, pair->counter_sql);
+			nargs = 2;
+			break;
+		case PLAN_FORCE:
+			appendStringInfo(&sql,
+							 "UPDATE %s SET %s = %s + $2 WHERE %s = $1 RETURNING %s, %s",
+							 pair->parent_sql, pair->counter_sql, pair->counter_sql,
+							 pair->parent_key_sql, pair->capacity_sql, pair->counter_sql);
+			nargs = 2;
+			break;
+		case PLAN_SET:
+			appendStringInfo(&sql, "UPDATE %s SET %s = $2 WHERE %s = $1",
+							 pair->parent_sql, pair->counter_sql, pair->parent_key_sql);
+			nargs = 2;
+			break;
+		case PLAN_PEEK:
+			appendStringInfo(&sql,
+							 "SELECT %s, %s, %s FROM %s WHERE %s = $1",
+							 pair->capacity_sql, pair->counter_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false",
+							 pair->parent_sql, pair->parent_key_sql);
+			nargs = 1;
+			break;
+		case PLAN_COUNT_ONE:
+			appendStringInfo(&sql,
+							 "SELECT COALESCE(pg_catalog.sum(%s), 0)::pg_catalog.int4"
+							 " FROM %s WHERE %s = $1 AND %s",
+							 pair->spots_sql, pair->child_sql, pair->child_parent_sql,
+							 pair->consuming_sql);
+			nargs = 1;
+			break;
+		case PLAN_VERIFY:
+			appendStringInfo(&sql,
+							 "SELECT p.%s::pg_catalog.int8, p.%s, p.%s,"
+							 " COALESCE(c.n, 0)::pg_catalog.int4, %s"
+							 " FROM %s p LEFT JOIN"
+							 " (SELECT %s AS k, pg_catalog.sum(%s) AS n FROM %s WHERE %s GROUP BY 1) c"
+							 " ON c.k = p.%s"
+							 " WHERE p.%s IS DISTINCT FROM COALESCE(c.n, 0)"
+							 " OR (NOT %s AND p.%s > p.%s)"
+							 " ORDER BY 1",
+							 pair->parent_key_sql, pair->capacity_sql, pair->counter_sql,
+							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
+							 pair->parent_sql,
+							 pair->child_parent_sql, pair->spots_sql, pair->child_sql,
+							 pair->consuming_sql,
+							 pair->parent_key_sql,
+							 pair->counter_sql,
+							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
+							 pair->counter_sql, pair->capacity_sql);
+			nargs = 0;
+			break;
+		default:
+			elog(ERROR, "unknown booking plan %d", (int) which);
+	}
+
+	plan = SPI_prepare(sql.data, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	pair->plans[which] = plan;
+	pfree(sql.data);
+	return plan;
+}

@@ -1,0 +1,87 @@
+/*
+ * pair.h
+ *		The table pairs the engine protects: where capacity, counter, spots, status and range
+ *		live, read from booking.pair and kept per backend with the SPI plans built from them.
+ */
+#ifndef BOOKING_PAIR_H
+#define BOOKING_PAIR_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "executor/spi.h"
+
+/* The extension is not relocatable: its objects always live in this schema. */
+#define BOOKING_SCHEMA "booking"
+
+/* The extension's own pair: booking.resource and booking.booking. */
+#define BOOKING_OWN_PAIR 1
+
+/* The SPI plans kept for one pair; each is prepared on first use. */
+typedef enum PairPlan
+{
+	PLAN_ADMIT,					/* counter += $2 where it fits; RETURNING capacity, counter */
+	PLAN_FORCE,					/* counter += $2 unconditionally (releases) */
+	PLAN_SET,					/* counter = $2 (repair) */
+	PLAN_PEEK,					/* capacity, counter, timeline of one parent row */
+	PLAN_COUNT_ONE,				/* consuming spots of one parent, from the child rows */
+	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
+	NUM_PAIR_PLANS
+} PairPlan;
+
+typedef struct BookingPair
+{
+	int32		id;
+	Oid			parent_relid;
+	Oid			child_relid;
+
+	/* child columns, as attribute numbers in the child's tuple descriptor */
+	AttrNumber	child_key_att;
+	AttrNumber	child_parent_att;
+	AttrNumber	spots_att;		/* InvalidAttrNumber: every row takes one spot */
+	AttrNumber	status_att;
+	AttrNumber	during_att;		/* InvalidAttrNumber: pool only */
+	Oid			status_type;
+
+	/* parent columns */
+	AttrNumber	parent_key_att;
+	AttrNumber	capacity_att;
+	AttrNumber	counter_att;
+	AttrNumber	timeline_att;	/* InvalidAttrNumber: no timeline column */
+
+	/* consuming status values: labels, and for enum status columns their OIDs */
+	int			nconsuming;
+	char	  **consuming;
+	Oid		   *consuming_enum;	/* NULL unless status_type is an enum */
+
+	/* names quoted for SQL, as built once at load */
+	char	   *parent_sql;
+	char	   *child_sql;
+	char	   *parent_key_sql;
+	char	   *capacity_sql;
+	char	   *counter_sql;
+	char	   *timeline_sql;	/* NULL: no timeline column */
+	char	   *child_key_sql;
+	char	   *child_parent_sql;
+	char	   *spots_sql;		/* an SQL expression: the column, or 1 */
+	char	   *status_sql;
+	char	   *consuming_sql;	/* an SQL predicate on the child: status consumes */
+
+	SPIPlanPtr	plans[NUM_PAIR_PLANS];
+} BookingPair;
+
+extern BookingPair *pair_by_id(int32 id);
+extern BookingPair *pair_by_child(Oid relid);
+extern BookingPair *pair_by_parent(Oid relid);
+extern int	pair_count(void);
+extern BookingPair *pair_at(int index);
+
+extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
+extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
+
+extern void pair_init(void);
+extern void pair_xact_end(void);
+
+#endif							/* BOOKING_PAIR_H */

@@ -1,0 +1,329 @@
+/*
+ * triggers.c
+ *		The triggers that put every writer through the engine.
+ *
+ * booking_guard, BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW on a pair's child table, turns
+ * the row before and after the write into claims and hands them to engine_change(): the same
+ * admission code that book_slot() reaches, since book_slot() writes its row with an INSERT that
+ * fires this very trigger.  booking_resource_guard on the parent table refuses writes of the
+ * counter by anyone but the engine and capacity below what is reserved.  booking_truncate_guard
+ * refuses TRUNCATE, which fires no row triggers and would leave the counters wrong.
+ *
+ * Each trigger takes the pair id as its one argument and checks that it is attached to that
+ * pair's table.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+#include "engine.h"
+#include "pair.h"
+
+PG_FUNCTION_INFO_V1(booking_guard);
+PG_FUNCTION_INFO_V1(booking_resource_guard);
+PG_FUNCTION_INFO_V1(booking_truncate_guard);
+
+/*
+ * Checks that we were called as the kind of trigger we are meant to be and returns the pair
+ * named by the trigger's argument.  39P01 otherwise.
+ */
+static BookingPair *
+trigger_pair(FunctionCallInfo fcinfo, const char *fname, bool row_level)
+{
+	TriggerData *trigdata;
+	int32		pairid;
+	char	   *end;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be called as a trigger", fname)));
+	trigdata = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		(row_level != (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE and FOR EACH %s", fname,
+						row_level ? "ROW" : "STATEMENT")));
+	if (trigdata->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" needs the pair id as its one argument", fname)));
+	pairid = (int32) strtol(trigdata->tg_trigger->tgargs[0], &end, 10);
+	if (*end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" needs the pair id as its one argument", fname)));
+	return pair_by_id(pairid);
+}
+
+/* An integer column of any width as int64; keys and spots may be smallint, int or bigint. */
+static int64
+integer_value(Datum value, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(value);
+		case INT4OID:
+			return DatumGetInt32(value);
+		case INT8OID:
+			return DatumGetInt64(value);
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("booking keys and spots must be smallint, integer or bigint, not %s",
+							format_type_be(type))));
+	}
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * Reads what a row of the child table claims.  With validate, a new row's values are checked
+ * first: spots must be positive (22023), not NULL (23502), and a pool booking has no range
+ * (22023).
+ */
+static void
+row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowClaim *claim)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		value;
+	bool		isnull;
+
+	value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	claim->consumes = pair_status_consumes(pair, value, isnull);
+
+	claim->spots = 1;
+	if (pair->spots_att != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, pair->spots_att, desc, &isnull);
+		if (isnull)
+		{
+			if (validate)
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("spots must not be null"),
+						 errtable(rel)));
+			claim->spots = 0;
+		}
+		else
+		{
+			int64		spots = integer_value(value,
+											  TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
+
+			if (validate && spots <= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("spots must be greater than zero"),
+						 errdetail("The row asks for %lld spots.", (long long) spots),
+						 errtable(rel)));
+			claim->spots = (int32) Min(spots, PG_INT32_MAX);
+		}
+	}
+
+	value = heap_getattr(tuple, pair->child_parent_att, desc, &isnull);
+	if (isnull)
+	{
+		/* A row attached to no resource takes nothing; NOT NULL, if declared, refuses it. */
+		claim->consumes = false;
+		claim->resource_id = 0;
+	}
+	else
+		claim->resource_id =
+			integer_value(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
+
+	if (validate && claim->consumes && pair->during_att != InvalidAttrNumber)
+	{
+		(void) heap_getattr(tuple, pair->during_att, desc, &isnull);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a booking of pool resource %lld cannot have a time range",
+							(long long) claim->resource_id),
+					 errdetail("Pool resources have one capacity for the whole resource; \"during\" must be NULL."),
+					 errtable(rel)));
+	}
+}
+
+/*
+ * The child table's row trigger.  Admits the row's claim through engine_change() and returns
+ * the row to write; for book_slot()'s own INSERT a refusal skips the row (returns NULL) and is
+ * reported back through the SoftAdmission, for every other write it raises.
+ */
+Datum
+booking_guard(PG_FUNCTION_ARGS)
+{
+	BookingPair *pair = trigger_pair(fcinfo, "booking_guard", true);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel = trigdata->tg_relation;
+	TriggerEvent event = trigdata->tg_event;
+	RowClaim	old_claim;
+	RowClaim	new_claim;
+	AdmitResult result;
+	AdmitOutcome outcome;
+
+	if (pair->child_relid != RelationGetRelid(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" is not on the child table of booking pair %d",
+						trigdata->tg_trigger->tgname, pair->id)));
+
+	if (TRIGGER_FIRED_BY_INSERT(event))
+	{
+		SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel));
+
+		row_claim(pair, rel, trigdata->tg_trigtuple, true, &new_claim);
+		outcome = engine_change(pair, NULL, &new_claim, &result);
+		if (soft != NULL)
+		{
+			soft->result = result;
+			if (outcome == ADMIT_NO_RESOURCE)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("resource %lld does not exist", (long long) new_claim.resource_id)));
+			if (outcome != ADMIT_OK)
+			{
+				soft->refused = true;
+				return PointerGetDatum(NULL);
+			}
+		}
+		else if (outcome != ADMIT_OK)
+			engine_report_refusal(pair, rel, &result);
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
+	{
+		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
+		row_claim(pair, rel, trigdata->tg_newtuple, true, &new_claim);
+		outcome = engine_change(pair, &old_claim, &new_claim, &result);
+		if (outcome != ADMIT_OK)
+			engine_report_refusal(pair, rel, &result);
+		return PointerGetDatum(trigdata->tg_newtuple);
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(event))
+	{
+		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
+		(void) engine_change(pair, &old_claim, NULL, &result);
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function \"booking_guard\" must be fired for INSERT, UPDATE or DELETE")));
+	PG_RETURN_NULL();
+}
+
+static int32
+int_column(Relation rel, HeapTuple tuple, AttrNumber att, bool *isnull)
+{
+	Datum		value = heap_getattr(tuple, att, RelationGetDescr(rel), isnull);
+
+	if (*isnull)
+		return 0;
+	return (int32) integer_value(value, TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid);
+}
+
+/*
+ * The parent table's row trigger.  The counter is the engine's: a new resource starts at zero
+ * and only the engine (admission, release, repair) changes it (428C9 otherwise).  Capacity may
+ * not drop below what is reserved (23514, booking_capacity).  The UPDATE that fires this holds
+ * the resource row, so no admission can slip in between the check and the write.
+ */
+Datum
+booking_resource_guard(PG_FUNCTION_ARGS)
+{
+	BookingPair *pair = trigger_pair(fcinfo, "booking_resource_guard", true);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel = trigdata->tg_relation;
+	HeapTuple	newtup;
+	int32		capacity;
+	int32		counter;
+	bool		cap_null;
+	bool		counter_null;
+	bool		isnull;
+	Datum		key;
+
+	if (pair->parent_relid != RelationGetRelid(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" is not on the parent table of booking pair %d",
+						trigdata->tg_trigger->tgname, pair->id)));
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		return PointerGetDatum(trigdata->tg_trigtuple);
+
+	newtup = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple
+		: trigdata->tg_trigtuple;
+	capacity = int_column(rel, newtup, pair->capacity_att, &cap_null);
+	counter = int_column(rel, newtup, pair->counter_att, &counter_null);
+
+	if (!engine_writing_counter())
+	{
+		bool		changed;
+
+		if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+			changed = counter_null || counter != 0;
+		else
+		{
+			bool		old_null;
+			int32		old = int_column(rel, trigdata->tg_trigtuple, pair->counter_att, &old_null);
+
+			changed = old_null != counter_null || old != counter;
+		}
+		if (changed)
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("column %s of table %s can only be written by the booking engine",
+							pair->counter_sql, pair->parent_sql),
+					 errdetail("The counter is kept equal to the spots its bookings consume."),
+					 errhint("Use booking.repair() to recompute counters from the rows."),
+					 errtable(rel)));
+	}
+
+	if (pair->timeline_att != InvalidAttrNumber)
+	{
+		Datum		timeline = heap_getattr(newtup, pair->timeline_att, RelationGetDescr(rel),
+											&isnull);
+
+		if (!isnull && DatumGetBool(timeline))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("timeline resources are not supported by booking 0.1.0"),
+					 errhint("Create pool resources (timeline = false).")));
+	}
+
+	key = heap_getattr(newtup, pair->parent_key_att, RelationGetDescr(rel), &isnull);
+	if (!cap_null && !counter_null && counter > capacity && !engine_writing_counter())
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("capacity of resource %lld cannot be lower than its reserved spots",
+						isnull ? 0LL : (long long) integer_value(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid)),
+				 errdetail("Capacity would be %d, reserved is %d.", capacity, counter),
+				 errtableconstraint(rel, "booking_capacity")));
+
+	return PointerGetDatum(newtup);
+}
+
+/*
+ * Refuses TRUNCATE of a protected table: it fires no row trigger, so it would leave the
+ * counters (or the rows they count) behind.  booking.reset() deletes through the engine.
+ */
+Datum
+booking_truncate_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+
+	(void) trigger_pair(fcinfo, "booking_truncate_guard", false);
+	trigdata = (TriggerData *) fcinfo->context;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot truncate table %s", RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("TRUNCATE fires no row triggers and would leave the reserved-spots counters wrong."),
+			 errhint("Use booking.reset() to delete bookings through the engine.")));
+	PG_RETURN_NULL();
+}
