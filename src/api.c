@@ -472,8 +472,8 @@ booking_verify(PG_FUNCTION_ARGS)
  * repair() returns table (pair, resource_id, old_reserved, new_reserved)
  *
  * Rewrites every counter that differs from its rows.  Each suspect found by the verify query is
- * recounted under its resource's advisory lock, which every counter change also takes, with a
- * fresh snapshot (so run it at READ COMMITTED); only then is its counter set.
+ * locked (advisory lock, in ascending id order, then its row) and recounted with a snapshot taken
+ * after the locks, so run it at READ COMMITTED; only then is its counter set.
  */
 Datum
 booking_repair(PG_FUNCTION_ARGS)
@@ -517,7 +517,11 @@ booking_repair(PG_FUNCTION_ARGS)
 
 			if (r > 0 && suspects[r] == suspects[r - 1])
 				continue;
-			ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK), args, NULL, false, 1);
+			/*
+			 * The row lock waits out any release in flight (releases take it without the
+			 * advisory lock's help); the count that follows gets a snapshot taken after it.
+			 */
+			ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK_LOCK), args, NULL, false, 1);
 			if (ret != SPI_OK_SELECT || SPI_processed != 1)
 				continue;		/* deleted meanwhile */
 			old_counter = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
@@ -562,7 +566,29 @@ booking_reset(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (PG_ARGISNULL(0))
+	{
+		BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
+		int64	   *ids;
+		uint64		r;
+
+		/*
+		 * The DELETE visits rows in heap order; take the resources' locks first, in ascending
+		 * id order, so that it cannot deadlock with a caller that follows the protocol.
+		 */
+		ret = SPI_execute("SELECT DISTINCT resource_id FROM " BOOKING_SCHEMA ".booking ORDER BY 1",
+						  false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "listing resources failed: %s", SPI_result_code_string(ret));
+		ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
+		for (r = 0; r < SPI_processed; r++)
+		{
+			bool		n;
+
+			ids[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n));
+		}
+		lock_resources(pair, ids, (int) SPI_processed);
 		ret = SPI_execute("DELETE FROM " BOOKING_SCHEMA ".booking", false, 0);
+	}
 	else
 	{
 		Oid			types[1] = {INT8OID};

@@ -193,6 +193,9 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 
 	if (!had && !has)
 		return ADMIT_OK;
+	if (had && has && old_claim->resource_id == new_claim->resource_id &&
+		old_claim->spots == new_claim->spots)
+		return ADMIT_OK;		/* nothing this resource counts has changed */
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -417,6 +417,13 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;
+		case PLAN_PEEK_LOCK:
+			appendStringInfo(&sql,
+							 "SELECT %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
+							 pair->capacity_sql, pair->counter_sql,
+							 pair->parent_sql, pair->parent_key_sql);
+			nargs = 1;
+			break;
 		case PLAN_COUNT_ONE:
 			appendStringInfo(&sql,
 							 "SELECT COALESCE(pg_catalog.sum(%s), 0)::pg_catalog.int4"

@@ -26,6 +26,7 @@ typedef enum PairPlan
 	PLAN_FORCE,					/* counter += $2 unconditionally (releases) */
 	PLAN_SET,					/* counter = $2 (repair) */
 	PLAN_PEEK,					/* capacity, counter, timeline of one parent row */
+	PLAN_PEEK_LOCK,				/* the same, locking the row (repair) */
 	PLAN_COUNT_ONE,				/* consuming spots of one parent, from the child rows */
 	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
 	NUM_PAIR_PLANS

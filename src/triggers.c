@@ -231,7 +231,8 @@ int_column(Relation rel, HeapTuple tuple, AttrNumber att, bool *isnull)
 
 /*
  * The parent table's row trigger.  The counter is the engine's: a new resource starts at zero
- * and only the engine (admission, release, repair) changes it (428C9 otherwise).  Capacity may
+ * and only the engine (admission, release, repair) changes it; an UPDATE that writes it gets
+ * 428C9.  Capacity may
  * not drop below what is reserved (23514, booking_capacity).  The UPDATE that fires this holds
  * the resource row, so no admission can slip in between the check and the write.
  */
@@ -262,20 +263,31 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 	capacity = int_column(rel, newtup, pair->capacity_att, &cap_null);
 	counter = int_column(rel, newtup, pair->counter_att, &counter_null);
 
-	if (!engine_writing_counter())
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && (counter_null || counter != 0))
 	{
-		bool		changed;
+		/*
+		 * A new resource has no bookings yet, so its counter starts at zero whatever the
+		 * writer said; its bookings, written after it, count themselves in.  This is also what
+		 * makes a pg_dump restore right: the resource's COPY brings the old counter, the
+		 * bookings' COPY then admits each row again.
+		 */
+		int			col = pair->counter_att;
+		Oid			type = TupleDescAttr(RelationGetDescr(rel), col - 1)->atttypid;
+		Datum		zero = type == INT8OID ? Int64GetDatum(0) :
+			type == INT2OID ? Int16GetDatum(0) : Int32GetDatum(0);
+		bool		zero_null = false;
 
-		if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-			changed = counter_null || counter != 0;
-		else
-		{
-			bool		old_null;
-			int32		old = int_column(rel, trigdata->tg_trigtuple, pair->counter_att, &old_null);
+		newtup = heap_modify_tuple_by_cols(newtup, RelationGetDescr(rel), 1, &col, &zero,
+										   &zero_null);
+		counter = 0;
+		counter_null = false;
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && !engine_writing_counter())
+	{
+		bool		old_null;
+		int32		old = int_column(rel, trigdata->tg_trigtuple, pair->counter_att, &old_null);
 
-			changed = old_null != counter_null || old != counter;
-		}
-		if (changed)
+		if (old_null != counter_null || old != counter)
 			ereport(ERROR,
 					(errcode(ERRCODE_GENERATED_ALWAYS),
 					 errmsg("column %s of table %s can only be written by the booking engine",
