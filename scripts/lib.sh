@@ -8,8 +8,9 @@ say() { printf '==> %s\n' "$*" >&2; }
 
 # Installs the Debian packages the build and the suites need, where they are missing.
 ensure_packages() {
+	# (contrib is part of the postgresql-NN package on Debian 12.)
 	local pkgs=(build-essential "postgresql-$BOOKING_PG_MAJOR" "postgresql-server-dev-$BOOKING_PG_MAJOR"
-		"postgresql-contrib-$BOOKING_PG_MAJOR" "postgresql-$BOOKING_PG_MAJOR-pgtap"
+		"postgresql-$BOOKING_PG_MAJOR-pgtap"
 		libtap-parser-sourcehandler-pgtap-perl libipc-run-perl)
 	local missing=()
 	local p
@@ -22,8 +23,8 @@ ensure_packages() {
 			return 1
 		fi
 		say "installing ${missing[*]}"
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || return 1
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || return 1
 	fi
 	export PATH="$BOOKING_PG_BIN:$PATH"
 }

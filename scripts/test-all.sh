@@ -20,8 +20,8 @@ PORT=${BOOKING_TEST_PORT:-54329}
 ensure_packages || exit 1
 build_install "$ROOT" || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-PGXS_DIR=$(dirname "$("$BOOKING_PG_BIN/pg_config" --pgxs)")/..
-PGXS_DIR=$(cd "$PGXS_DIR" && pwd)
+# pg_config --pgxs names .../lib/pgxs/src/makefiles/pgxs.mk; the test programs live under .../lib/pgxs.
+PGXS_DIR=$(cd "$(dirname "$("$BOOKING_PG_BIN/pg_config" --pgxs)")/../.." && pwd)
 
 # The suites write results next to their inputs and the TAP tests start clusters of their own:
 # run them from a copy that the postgres user owns.
