@@ -1,0 +1,91 @@
+--
+-- booking.attempt: one row per book_slot() and cancel() call, refusals included, written in the
+-- caller's transaction; booking.audit = off (superuser only) turns it off.
+--
+SET timezone = 'UTC';
+\set SHOW_CONTEXT never
+
+-- start from empty tables and fresh ids, whatever ran before
+DELETE FROM booking.booking;
+DELETE FROM booking.resource;
+DELETE FROM booking.attempt;
+ALTER SEQUENCE booking.resource_id_seq RESTART;
+ALTER SEQUENCE booking.booking_id_seq RESTART;
+ALTER SEQUENCE booking.attempt_id_seq RESTART;
+
+INSERT INTO booking.resource (name, capacity) VALUES ('tour', 3);
+SELECT id AS tour FROM booking.resource WHERE name = 'tour' \gset
+
+-- what the audit says, without the columns that vary from run to run
+CREATE TEMP VIEW audit AS
+SELECT a.id, a.action, a.holder, r.name AS resource, a.spots, a.during, a.ok, a.reason,
+       a.booking_id, a.status, a.idempotency_key, a.role = current_user AS by_caller,
+       a.at IS NOT NULL AS timed
+FROM booking.attempt a LEFT JOIN booking.resource r ON r.id = a.resource_id
+ORDER BY a.id;
+
+SHOW booking.audit;
+-- a success, a refusal, a cancellation: three rows
+SELECT ok, booking_id, available, reason FROM booking.book_slot(:tour, 2, holder => 'ann');
+SELECT ok, booking_id, available, reason FROM booking.book_slot(:tour, 2, holder => 'ben');
+SELECT holder, status FROM booking.cancel(1, 'weather');
+SELECT * FROM audit ORDER BY id;
+
+-- the audit is written in the caller's transaction: a rollback takes it away with the booking
+BEGIN;
+SELECT ok, booking_id FROM booking.book_slot(:tour, 1, holder => 'cat');
+SELECT count(*) AS attempts FROM booking.attempt;
+ROLLBACK;
+SELECT count(*) AS attempts FROM booking.attempt;
+
+-- a refusal commits with the caller's transaction: the audit keeps it
+BEGIN;
+SELECT ok, booking_id FROM booking.book_slot(:tour, 3, holder => 'dan');
+SELECT ok, booking_id, available, reason FROM booking.book_slot(:tour, 3, holder => 'eve');
+COMMIT;
+SELECT * FROM audit WHERE holder IN ('cat', 'dan', 'eve') ORDER BY id;
+
+-- direct writes are not book_slot() calls and are not audited
+UPDATE booking.booking SET status = 'cancelled' WHERE holder = 'dan';
+INSERT INTO booking.booking (resource_id, holder) VALUES (:tour, 'fay');
+SELECT count(*) AS attempts FROM booking.attempt;
+
+-- a call that raises leaves no row
+SELECT * FROM booking.book_slot(999);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_slot(:tour, 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.cancel(999);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.cancel(1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS attempts FROM booking.attempt;
+
+--
+-- booking.audit = off: no rows for successes, refusals or cancellations
+--
+SET booking.audit = off;
+SELECT ok, booking_id, available, reason FROM booking.book_slot(:tour, 1, holder => 'gus');
+SELECT ok, booking_id, available, reason FROM booking.book_slot(:tour, 1, holder => 'hal');
+SELECT holder, status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'gus'));
+SELECT count(*) AS attempts FROM booking.attempt;
+RESET booking.audit;
+SHOW booking.audit;
+-- SET LOCAL lasts for the transaction only
+BEGIN;
+SET LOCAL booking.audit = off;
+SELECT ok, reason FROM booking.book_slot(:tour, 5, holder => 'ivy');
+COMMIT;
+SELECT ok, reason FROM booking.book_slot(:tour, 5, holder => 'jon');
+SELECT * FROM audit WHERE holder IN ('gus', 'hal', 'ivy', 'jon') ORDER BY id;
+
+-- only a superuser may turn the audit off: 42501
+CREATE ROLE regress_booking_auditee;
+SET ROLE regress_booking_auditee;
+SET booking.audit = off;
+\echo :LAST_ERROR_SQLSTATE
+SHOW booking.audit;
+RESET ROLE;
+DROP ROLE regress_booking_auditee;
+
+SELECT * FROM booking.verify();
