@@ -1,0 +1,196 @@
+/*
+ * The catalog surface of booking 0.1.0: schema, tables, columns and their types, keys, the
+ * status enum, the result type, the triggers on the booking tables and the pg_dump registration.
+ * Runs in a database where CREATE EXTENSION pgtap and booking were run.
+ */
+BEGIN;
+SELECT plan(99);
+
+-- the extension and its schema
+SELECT has_extension('booking', 'extension booking is installed');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '0.1.0', 'version 0.1.0');
+SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'booking'),
+          'booking', 'the extension lives in schema booking');
+SELECT has_schema('booking', 'schema booking');
+
+SELECT tables_are('booking', ARRAY['resource', 'booking', 'attempt', 'pair'],
+                  'schema booking holds resource, booking, attempt and pair');
+SELECT types_are('booking', ARRAY['status', 'result'], 'schema booking defines status and result');
+
+-- booking.status
+SELECT has_enum('booking', 'status', 'enum booking.status');
+SELECT enum_has_labels('booking', 'status',
+                       ARRAY['held', 'pending', 'confirmed', 'completed', 'waitlisted', 'cancelled', 'expired'],
+                       'booking.status has its seven labels in order');
+
+-- booking.result
+SELECT has_composite('booking', 'result', 'composite type booking.result');
+SELECT columns_are('booking', 'result',
+                   ARRAY['ok', 'booking_id', 'status', 'resource_id', 'spots', 'during', 'expires_at',
+                         'hold_token', 'waitlist_position', 'available', 'reason', 'alternatives'],
+                   'booking.result has the columns of DESIGN.md');
+SELECT is(ARRAY(SELECT attname::text FROM pg_attribute
+                WHERE attrelid = 'booking.result'::regclass AND attnum > 0 AND NOT attisdropped
+                ORDER BY attnum),
+          ARRAY['ok', 'booking_id', 'status', 'resource_id', 'spots', 'during', 'expires_at',
+                'hold_token', 'waitlist_position', 'available', 'reason', 'alternatives'],
+          'booking.result columns are in the documented order');
+SELECT col_type_is('booking', 'result', 'ok', 'boolean', 'result.ok is boolean');
+SELECT col_type_is('booking', 'result', 'booking_id', 'bigint', 'result.booking_id is bigint');
+SELECT col_type_is('booking', 'result', 'status', 'booking', 'status', 'result.status is booking.status');
+SELECT col_type_is('booking', 'result', 'resource_id', 'bigint', 'result.resource_id is bigint');
+SELECT col_type_is('booking', 'result', 'spots', 'integer', 'result.spots is integer');
+SELECT col_type_is('booking', 'result', 'during', 'tstzrange', 'result.during is tstzrange');
+SELECT col_type_is('booking', 'result', 'expires_at', 'timestamp with time zone', 'result.expires_at is timestamptz');
+SELECT col_type_is('booking', 'result', 'hold_token', 'uuid', 'result.hold_token is uuid');
+SELECT col_type_is('booking', 'result', 'waitlist_position', 'integer', 'result.waitlist_position is integer');
+SELECT col_type_is('booking', 'result', 'available', 'integer', 'result.available is integer');
+SELECT col_type_is('booking', 'result', 'reason', 'text', 'result.reason is text');
+SELECT col_type_is('booking', 'result', 'alternatives', 'tstzrange[]', 'result.alternatives is tstzrange[]');
+
+-- booking.resource
+SELECT columns_are('booking', 'resource',
+                   ARRAY['id', 'name', 'capacity', 'spots_reserved', 'timeline', 'buffer_before',
+                         'buffer_after', 'waitlist', 'auto_promote', 'hold_ttl', 'max_hold', 'min_notice',
+                         'max_horizon', 'max_per_holder', 'meta', 'created_at'],
+                   'booking.resource has its columns');
+SELECT col_is_pk('booking', 'resource', 'id', 'resource.id is the primary key');
+SELECT col_type_is('booking', 'resource', 'id', 'bigint', 'resource.id is bigint');
+SELECT ok((SELECT attidentity = 'd' FROM pg_attribute
+           WHERE attrelid = 'booking.resource'::regclass AND attname = 'id'),
+          'resource.id is an identity column (by default)');
+SELECT col_type_is('booking', 'resource', 'name', 'text', 'resource.name is text');
+SELECT col_type_is('booking', 'resource', 'capacity', 'integer', 'resource.capacity is integer');
+SELECT col_not_null('booking', 'resource', 'capacity', 'resource.capacity is NOT NULL');
+SELECT col_type_is('booking', 'resource', 'spots_reserved', 'integer', 'resource.spots_reserved is integer');
+SELECT col_not_null('booking', 'resource', 'spots_reserved', 'resource.spots_reserved is NOT NULL');
+SELECT col_default_is('booking', 'resource', 'spots_reserved', '0', 'resource.spots_reserved defaults to 0');
+SELECT col_type_is('booking', 'resource', 'timeline', 'boolean', 'resource.timeline is boolean');
+SELECT col_default_is('booking', 'resource', 'timeline', 'false', 'resource.timeline defaults to false');
+SELECT col_type_is('booking', 'resource', 'buffer_before', 'interval', 'resource.buffer_before is interval');
+SELECT col_type_is('booking', 'resource', 'buffer_after', 'interval', 'resource.buffer_after is interval');
+SELECT col_type_is('booking', 'resource', 'waitlist', 'boolean', 'resource.waitlist is boolean');
+SELECT col_type_is('booking', 'resource', 'auto_promote', 'boolean', 'resource.auto_promote is boolean');
+SELECT col_type_is('booking', 'resource', 'hold_ttl', 'interval', 'resource.hold_ttl is interval');
+SELECT col_type_is('booking', 'resource', 'max_hold', 'interval', 'resource.max_hold is interval');
+SELECT col_type_is('booking', 'resource', 'min_notice', 'interval', 'resource.min_notice is interval');
+SELECT col_type_is('booking', 'resource', 'max_horizon', 'interval', 'resource.max_horizon is interval');
+SELECT col_type_is('booking', 'resource', 'max_per_holder', 'integer', 'resource.max_per_holder is integer');
+SELECT col_type_is('booking', 'resource', 'meta', 'jsonb', 'resource.meta is jsonb');
+SELECT col_type_is('booking', 'resource', 'created_at', 'timestamp with time zone', 'resource.created_at is timestamptz');
+SELECT ok(EXISTS (SELECT FROM pg_constraint
+                  WHERE conrelid = 'booking.resource'::regclass AND contype = 'c'
+                    AND pg_get_constraintdef(oid) = 'CHECK ((capacity >= 0))'),
+          'resource.capacity has CHECK (capacity >= 0)');
+
+-- booking.booking
+SELECT columns_are('booking', 'booking',
+                   ARRAY['id', 'resource_id', 'holder', 'spots', 'during', 'status', 'expires_at',
+                         'hold_token_digest', 'group_id', 'idempotency_key', 'kind', 'source',
+                         'external_id', 'created_at', 'updated_at', 'meta'],
+                   'booking.booking has its columns');
+SELECT col_is_pk('booking', 'booking', 'id', 'booking.id is the primary key');
+SELECT col_type_is('booking', 'booking', 'id', 'bigint', 'booking.id is bigint');
+SELECT col_type_is('booking', 'booking', 'resource_id', 'bigint', 'booking.resource_id is bigint');
+SELECT col_not_null('booking', 'booking', 'resource_id', 'booking.resource_id is NOT NULL');
+SELECT fk_ok('booking', 'booking', 'resource_id', 'booking', 'resource', 'id',
+             'booking.resource_id references resource.id');
+SELECT col_type_is('booking', 'booking', 'holder', 'text', 'booking.holder is text');
+SELECT col_type_is('booking', 'booking', 'spots', 'integer', 'booking.spots is integer');
+SELECT col_default_is('booking', 'booking', 'spots', '1', 'booking.spots defaults to 1');
+SELECT col_type_is('booking', 'booking', 'during', 'tstzrange', 'booking.during is tstzrange');
+SELECT col_is_null('booking', 'booking', 'during', 'booking.during is nullable (pool resources)');
+SELECT col_type_is('booking', 'booking', 'status', 'booking', 'status', 'booking.status is booking.status');
+SELECT col_default_is('booking', 'booking', 'status', 'confirmed', 'booking.status defaults to confirmed');
+SELECT col_type_is('booking', 'booking', 'expires_at', 'timestamp with time zone', 'booking.expires_at is timestamptz');
+SELECT col_type_is('booking', 'booking', 'hold_token_digest', 'bytea', 'booking.hold_token_digest is bytea');
+SELECT col_type_is('booking', 'booking', 'group_id', 'bigint', 'booking.group_id is bigint');
+SELECT col_type_is('booking', 'booking', 'idempotency_key', 'text', 'booking.idempotency_key is text');
+SELECT col_type_is('booking', 'booking', 'kind', 'text', 'booking.kind is text');
+SELECT col_type_is('booking', 'booking', 'source', 'text', 'booking.source is text');
+SELECT col_type_is('booking', 'booking', 'external_id', 'text', 'booking.external_id is text');
+SELECT col_type_is('booking', 'booking', 'created_at', 'timestamp with time zone', 'booking.created_at is timestamptz');
+SELECT col_type_is('booking', 'booking', 'updated_at', 'timestamp with time zone', 'booking.updated_at is timestamptz');
+SELECT col_type_is('booking', 'booking', 'meta', 'jsonb', 'booking.meta is jsonb');
+SELECT has_index('booking', 'booking', 'booking_resource_idx', 'resource_id',
+                 'booking has an index on resource_id (the foreign key, and per-resource counts)');
+
+-- booking.attempt
+SELECT columns_are('booking', 'attempt',
+                   ARRAY['id', 'at', 'role', 'action', 'holder', 'resource_id', 'spots', 'during', 'ok',
+                         'reason', 'booking_id', 'status', 'idempotency_key'],
+                   'booking.attempt has its columns');
+SELECT col_is_pk('booking', 'attempt', 'id', 'attempt.id is the primary key');
+SELECT col_type_is('booking', 'attempt', 'id', 'bigint', 'attempt.id is bigint');
+SELECT col_type_is('booking', 'attempt', 'at', 'timestamp with time zone', 'attempt.at is timestamptz');
+SELECT col_type_is('booking', 'attempt', 'role', 'name', 'attempt.role is name');
+SELECT col_type_is('booking', 'attempt', 'action', 'text', 'attempt.action is text');
+SELECT col_type_is('booking', 'attempt', 'resource_id', 'bigint', 'attempt.resource_id is bigint');
+SELECT col_type_is('booking', 'attempt', 'ok', 'boolean', 'attempt.ok is boolean');
+SELECT col_type_is('booking', 'attempt', 'reason', 'text', 'attempt.reason is text');
+SELECT col_type_is('booking', 'attempt', 'booking_id', 'bigint', 'attempt.booking_id is bigint');
+SELECT col_type_is('booking', 'attempt', 'status', 'booking', 'status', 'attempt.status is booking.status');
+
+-- booking.pair: the extension's own pair is pair 1
+SELECT col_is_pk('booking', 'pair', 'id', 'pair.id is the primary key');
+SELECT is(
+    (SELECT string_agg(concat_ws(' ', id, parent, parent_key, capacity_column, counter_column, timeline_column,
+                                 child, child_key, child_parent, spots_column, status_column, consuming,
+                                 during_column), '; ' ORDER BY id)
+     FROM booking.pair),
+    '1 booking.resource id capacity spots_reserved timeline booking.booking id resource_id spots status '
+    '{held,pending,confirmed,completed} during',
+    'pair 1 is booking.resource/booking.booking, counting held, pending, confirmed and completed rows');
+
+-- the triggers: a BEFORE ROW guard on each table, a BEFORE TRUNCATE guard on both
+SELECT triggers_are('booking', 'booking', ARRAY['zz_booking_guard', 'booking_truncate_guard'],
+                    'booking.booking has its two triggers');
+SELECT triggers_are('booking', 'resource', ARRAY['zz_booking_resource_guard', 'booking_truncate_guard'],
+                    'booking.resource has its two triggers');
+SELECT trigger_is('booking', 'booking', 'zz_booking_guard', 'booking', 'booking_guard',
+                  'zz_booking_guard calls booking.booking_guard()');
+SELECT trigger_is('booking', 'resource', 'zz_booking_resource_guard', 'booking', 'resource_guard',
+                  'zz_booking_resource_guard calls booking.resource_guard()');
+SELECT trigger_is('booking', 'booking', 'booking_truncate_guard', 'booking', 'truncate_guard',
+                  'booking_truncate_guard on booking calls booking.truncate_guard()');
+SELECT trigger_is('booking', 'resource', 'booking_truncate_guard', 'booking', 'truncate_guard',
+                  'booking_truncate_guard on resource calls booking.truncate_guard()');
+-- tgtype bits: ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32
+SELECT is((SELECT tgtype::int FROM pg_trigger
+           WHERE tgrelid = 'booking.booking'::regclass AND tgname = 'zz_booking_guard'),
+          1 | 2 | 4 | 8 | 16, 'zz_booking_guard fires BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW');
+SELECT is((SELECT tgtype::int FROM pg_trigger
+           WHERE tgrelid = 'booking.resource'::regclass AND tgname = 'zz_booking_resource_guard'),
+          1 | 2 | 4 | 16, 'zz_booking_resource_guard fires BEFORE INSERT OR UPDATE FOR EACH ROW');
+SELECT is((SELECT array_agg(tgtype::int ORDER BY tgrelid) FROM pg_trigger
+           WHERE tgname = 'booking_truncate_guard'
+             AND tgrelid IN ('booking.booking'::regclass, 'booking.resource'::regclass)),
+          ARRAY[2 | 32, 2 | 32], 'booking_truncate_guard fires BEFORE TRUNCATE FOR EACH STATEMENT on both tables');
+SELECT is((SELECT count(*)::int FROM pg_trigger
+           WHERE tgrelid IN ('booking.booking'::regclass, 'booking.resource'::regclass)
+             AND NOT tgisinternal AND (tgenabled <> 'O' OR tgnargs <> 1 OR tgargs <> '1\000'::bytea)),
+          0, 'every guard is enabled and names pair 1 as its one argument');
+-- the row guard sorts last among BEFORE ROW triggers, so that it sees the row as it will be written
+SELECT is((SELECT max(tgname) FROM pg_trigger
+           WHERE tgrelid = 'booking.booking'::regclass AND NOT tgisinternal AND tgtype & 3 = 3),
+          'zz_booking_guard', 'zz_booking_guard is the last BEFORE ROW trigger on booking.booking');
+
+-- pg_dump keeps the user data of every table, and pair rows other than the install's
+SELECT set_eq(
+    $$SELECT c.relname::text, coalesce(cond, '')
+      FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(reloid, cond)
+      JOIN pg_class c ON c.oid = u.reloid
+      WHERE e.extname = 'booking'$$,
+    $$VALUES ('resource', ''), ('booking', ''), ('attempt', ''), ('pair', 'WHERE id > 1'),
+             ('resource_id_seq', ''), ('booking_id_seq', ''), ('attempt_id_seq', '')$$,
+    'every table and sequence is registered with pg_extension_config_dump');
+
+SELECT is_empty('SELECT * FROM booking.verify()', 'verify() is empty');
+
+-- the GUC (defined when the library loads, which the call above did)
+SELECT is(current_setting('booking.audit'), 'on', 'booking.audit is on by default');
+SELECT is((SELECT context FROM pg_settings WHERE name = 'booking.audit'), 'superuser',
+          'booking.audit can be set by a superuser only');
+
+SELECT * FROM finish();
+ROLLBACK;

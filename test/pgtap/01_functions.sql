@@ -1,0 +1,173 @@
+/*
+ * The functions of booking 0.1.0: each exists with its signature, argument names and defaults,
+ * return type, language and volatility; every function, table, type and column carries a
+ * COMMENT; no SECURITY DEFINER function is left without a pinned search_path.
+ */
+BEGIN;
+SELECT plan(43);
+
+-- exactly these functions, no more
+SELECT functions_are('booking',
+                     ARRAY['book_slot', 'cancel', 'availability', 'verify', 'repair', 'reset',
+                           'booking_guard', 'resource_guard', 'truncate_guard'],
+                     'schema booking has the functions of 0.1.0');
+
+-- book_slot
+SELECT has_function('booking', 'book_slot',
+                    ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb'],
+                    'book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb) exists');
+SELECT function_returns('booking', 'book_slot',
+                        ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb'],
+                        'booking.result', 'book_slot() returns booking.result');
+SELECT is(pg_get_function_arguments('booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb)'::regprocedure),
+          'resource_id bigint, spots integer DEFAULT 1, during tstzrange DEFAULT NULL::tstzrange, '
+          'holder text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, '
+          'waitlist boolean DEFAULT NULL::boolean, idempotency_key text DEFAULT NULL::text, '
+          'meta jsonb DEFAULT NULL::jsonb',
+          'book_slot() argument names and defaults');
+SELECT volatility_is('booking', 'book_slot',
+                     ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb'],
+                     'volatile', 'book_slot() is volatile');
+
+-- cancel
+SELECT has_function('booking', 'cancel', ARRAY['bigint', 'text'], 'cancel(bigint, text) exists');
+SELECT function_returns('booking', 'cancel', ARRAY['bigint', 'text'], 'setof booking.booking',
+                        'cancel() returns setof booking.booking');
+SELECT is(pg_get_function_arguments('booking.cancel(bigint, text)'::regprocedure),
+          'booking_id bigint, reason text DEFAULT NULL::text', 'cancel() argument names and defaults');
+SELECT volatility_is('booking', 'cancel', ARRAY['bigint', 'text'], 'volatile', 'cancel() is volatile');
+
+-- availability
+SELECT has_function('booking', 'availability', ARRAY['bigint', 'tstzrange'], 'availability(bigint, tstzrange) exists');
+SELECT function_returns('booking', 'availability', ARRAY['bigint', 'tstzrange'], 'integer',
+                        'availability() returns integer');
+SELECT is(pg_get_function_arguments('booking.availability(bigint, tstzrange)'::regprocedure),
+          'resource_id bigint, during tstzrange DEFAULT NULL::tstzrange', 'availability() argument names and defaults');
+
+-- verify
+SELECT has_function('booking', 'verify', ARRAY[]::text[], 'verify() exists');
+SELECT is(pg_get_function_result('booking.verify()'::regprocedure),
+          'TABLE(pair integer, resource_id bigint, capacity integer, spots_reserved integer, counted integer, problem text)',
+          'verify() returns TABLE(pair, resource_id, capacity, spots_reserved, counted, problem)');
+
+-- repair
+SELECT has_function('booking', 'repair', ARRAY[]::text[], 'repair() exists');
+SELECT is(pg_get_function_result('booking.repair()'::regprocedure),
+          'TABLE(pair integer, resource_id bigint, old_reserved integer, new_reserved integer)',
+          'repair() returns TABLE(pair, resource_id, old_reserved, new_reserved)');
+SELECT volatility_is('booking', 'repair', ARRAY[]::text[], 'volatile', 'repair() is volatile');
+
+-- reset
+SELECT has_function('booking', 'reset', ARRAY['bigint'], 'reset(bigint) exists');
+SELECT function_returns('booking', 'reset', ARRAY['bigint'], 'bigint', 'reset() returns bigint');
+SELECT is(pg_get_function_arguments('booking.reset(bigint)'::regprocedure),
+          'resource_id bigint DEFAULT NULL::bigint', 'reset() argument names and defaults');
+SELECT volatility_is('booking', 'reset', ARRAY['bigint'], 'volatile', 'reset() is volatile');
+
+-- the trigger functions
+SELECT function_returns('booking', 'booking_guard', ARRAY[]::text[], 'trigger', 'booking_guard() returns trigger');
+SELECT function_returns('booking', 'resource_guard', ARRAY[]::text[], 'trigger', 'resource_guard() returns trigger');
+SELECT function_returns('booking', 'truncate_guard', ARRAY[]::text[], 'trigger', 'truncate_guard() returns trigger');
+
+-- all of them are C
+SELECT is(ARRAY(SELECT p.proname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                WHERE p.pronamespace = 'booking'::regnamespace AND l.lanname <> 'c' ORDER BY 1),
+          ARRAY[]::text[], 'every function of 0.1.0 is written in C');
+
+-- the trigger functions refuse to be called other than as triggers (39P01)
+SELECT throws_ok('SELECT booking.booking_guard()', '39P01', NULL,
+                 'booking_guard() cannot be called directly (39P01)');
+SELECT throws_ok('SELECT booking.resource_guard()', '39P01', NULL,
+                 'resource_guard() cannot be called directly (39P01)');
+SELECT throws_ok('SELECT booking.truncate_guard()', '39P01', NULL,
+                 'truncate_guard() cannot be called directly (39P01)');
+
+--
+-- Comments: on the schema, every function, table, type and column
+--
+-- the generic checks below look at the extension's members; make sure they see them
+SELECT is((SELECT count(*)::int FROM pg_depend
+           WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+             AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
+             AND classid = 'pg_proc'::regclass),
+          9, 'the extension owns 9 functions');
+SELECT isnt(obj_description('booking'::regnamespace, 'pg_namespace'), NULL, 'schema booking has a comment');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+      WHERE p.pronamespace = 'booking'::regnamespace
+        AND coalesce(obj_description(p.oid, 'pg_proc'), '') = ''$$,
+    'every function in schema booking has a comment');
+SELECT is_empty(
+    $$SELECT c.oid::regclass::text FROM pg_class c
+      WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+        AND coalesce(obj_description(c.oid, 'pg_class'), '') = ''$$,
+    'every table and view in schema booking has a comment');
+SELECT is_empty(
+    $$SELECT t.oid::regtype::text FROM pg_type t
+      LEFT JOIN pg_class c ON c.oid = t.typrelid
+      WHERE t.typnamespace = 'booking'::regnamespace
+        AND t.typcategory <> 'A'                      -- array types come with their element
+        AND (t.typrelid = 0 OR c.relkind = 'c')       -- a table's row type comes with the table
+        AND coalesce(obj_description(t.oid, 'pg_type'), '') = ''$$,
+    'every type in schema booking has a comment');
+SELECT is((SELECT count(*)::int FROM pg_type t
+           WHERE t.typnamespace = 'booking'::regnamespace
+             AND coalesce(obj_description(t.oid, 'pg_type'), '') <> ''),
+          2, 'booking.status and booking.result are commented');
+SELECT is_empty(
+    $$SELECT c.oid::regclass::text || '.' || a.attname
+      FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+        AND a.attnum > 0 AND NOT a.attisdropped
+        AND coalesce(col_description(c.oid, a.attnum), '') = ''$$,
+    'every column of every table in schema booking has a comment');
+SELECT ok((SELECT count(*) FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+           WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind = 'r'
+             AND a.attnum > 0 AND NOT a.attisdropped) >= 50,
+          'the column check saw the columns of all four tables');
+SELECT isnt(col_description('booking.resource'::regclass, 3), NULL, 'resource.capacity is commented');
+
+--
+-- search_path and SECURITY DEFINER
+--
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+      WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
+        AND NOT EXISTS (SELECT FROM unnest(coalesce(p.proconfig, '{}'::text[])) AS c(setting)
+                        WHERE c.setting LIKE 'search\_path=%')$$,
+    'no SECURITY DEFINER function in schema booking lacks a pinned search_path');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+      WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
+        AND EXISTS (SELECT FROM unnest(coalesce(p.proconfig, '{}'::text[])) AS c(setting)
+                    WHERE c.setting LIKE 'search\_path=%'
+                      AND c.setting NOT LIKE 'search\_path=pg\_catalog,%'
+                      AND c.setting NOT LIKE 'search\_path="pg\_catalog",%')$$,
+    'every SECURITY DEFINER function puts pg_catalog first in its search_path');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+      WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
+        AND (p.proacl IS NULL
+             OR EXISTS (SELECT FROM aclexplode(p.proacl) AS a
+                        WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))$$,
+    'no SECURITY DEFINER function in schema booking is executable by PUBLIC');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+      WHERE p.pronamespace = 'booking'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+        AND NOT EXISTS (SELECT FROM unnest(coalesce(p.proconfig, '{}'::text[])) AS c(setting)
+                        WHERE c.setting LIKE 'search\_path=%')$$,
+    'every SQL or PL/pgSQL function in schema booking pins its search_path');
+SELECT is((SELECT count(*)::int FROM pg_proc p
+           WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef),
+          0, 'booking 0.1.0 has no SECURITY DEFINER function');
+
+-- no object of the extension lives outside its schema
+SELECT is_empty(
+    $$SELECT pg_describe_object(d.classid, d.objid, 0) FROM pg_depend d
+      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
+        AND pg_describe_object(d.classid, d.objid, 0) NOT LIKE '% booking.%'$$,
+    'every object of the extension is in schema booking');
+
+SELECT * FROM finish();
+ROLLBACK;

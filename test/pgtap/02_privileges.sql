@@ -1,0 +1,88 @@
+/*
+ * Privileges: repair() and reset() rewrite counters and delete bookings, so EXECUTE on them is
+ * revoked from PUBLIC; the functions an application calls stay executable; only a superuser can
+ * turn the audit off.  A role is created inside the transaction and rolled back with it.
+ */
+BEGIN;
+SELECT plan(18);
+
+CREATE ROLE pgtap_booking_app NOLOGIN;
+GRANT USAGE ON SCHEMA booking TO pgtap_booking_app;
+
+-- Runs sql as role r and returns "SQLSTATE: message" of the error it raised, or 'no error'.
+CREATE FUNCTION pg_temp.error_as(r name, sql text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+	msg text;
+BEGIN
+	EXECUTE format('SET LOCAL ROLE %I', r);
+	BEGIN
+		EXECUTE sql;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+	END;
+	RESET ROLE;
+	RETURN coalesce(st || ': ' || msg, 'no error');
+END
+$$;
+
+-- repair() and reset(): not for PUBLIC
+SELECT ok(NOT has_function_privilege('pgtap_booking_app', 'booking.repair()', 'EXECUTE'),
+          'an ordinary role cannot execute repair()');
+SELECT ok(NOT has_function_privilege('pgtap_booking_app', 'booking.reset(bigint)', 'EXECUTE'),
+          'an ordinary role cannot execute reset()');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+      WHERE p.oid IN ('booking.repair()'::regprocedure, 'booking.reset(bigint)'::regprocedure)
+        AND (p.proacl IS NULL
+             OR EXISTS (SELECT FROM aclexplode(p.proacl) AS a
+                        WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))$$,
+    'the ACLs of repair() and reset() grant PUBLIC nothing');
+SELECT is(pg_temp.error_as('pgtap_booking_app', 'SELECT * FROM booking.repair()'),
+          '42501: permission denied for function repair', 'calling repair() as an ordinary role: 42501');
+SELECT is(pg_temp.error_as('pgtap_booking_app', 'SELECT booking.reset()'),
+          '42501: permission denied for function reset', 'calling reset() as an ordinary role: 42501');
+SELECT ok(has_function_privilege(current_user, 'booking.repair()', 'EXECUTE'),
+          'the superuser running the tests can execute repair()');
+
+-- a grant is how a DBA hands them on
+GRANT EXECUTE ON FUNCTION booking.reset(bigint) TO pgtap_booking_app;
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.reset(bigint)', 'EXECUTE'),
+          'EXECUTE on reset() can be granted to a role');
+REVOKE EXECUTE ON FUNCTION booking.reset(bigint) FROM pgtap_booking_app;
+
+-- what an application calls stays executable
+SELECT ok(has_function_privilege('pgtap_booking_app',
+                                 'booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb)',
+                                 'EXECUTE'),
+          'an ordinary role can execute book_slot()');
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.cancel(bigint, text)', 'EXECUTE'),
+          'an ordinary role can execute cancel()');
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.availability(bigint, tstzrange)', 'EXECUTE'),
+          'an ordinary role can execute availability()');
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.verify()', 'EXECUTE'),
+          'an ordinary role can execute verify()');
+
+-- no function of the extension is SECURITY DEFINER, so none of them lends its owner's rights
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+      WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef$$,
+    'no function in schema booking is SECURITY DEFINER');
+
+-- the audit switch is the superuser's (booking.audit exists once the library is loaded, which
+-- any call of the extension does; a value an ordinary role set before that is dropped with a
+-- warning when the library loads)
+SELECT is_empty('SELECT * FROM booking.verify()', 'verify() is empty (and the library is loaded)');
+SELECT is(pg_temp.error_as('pgtap_booking_app', 'SET booking.audit = off'),
+          '42501: permission denied to set parameter "booking.audit"',
+          'an ordinary role cannot turn booking.audit off: 42501');
+SELECT is(pg_temp.error_as('pgtap_booking_app', 'SET LOCAL booking.audit = off'),
+          '42501: permission denied to set parameter "booking.audit"',
+          'nor for its transaction: 42501');
+SELECT is(current_setting('booking.audit'), 'on', 'booking.audit is still on');
+SELECT lives_ok('SET LOCAL booking.audit = off', 'a superuser can turn booking.audit off');
+SELECT is(current_setting('booking.audit'), 'off', 'booking.audit is off for the rest of the transaction');
+
+SELECT * FROM finish();
+ROLLBACK;
