@@ -32,7 +32,8 @@ tar -C "$ROOT" --exclude=.git --exclude='*.o' --exclude='*.so' -cf - . | tar -C 
 [ "$(id -u)" = 0 ] && chown -R postgres: "$WORK"
 
 start_cluster "$WORK/cluster" "$PORT" || { echo "cluster did not start"; echo "0 passed, 1 failed"; exit 1; }
-trap 'stop_cluster "$WORK/cluster"' EXIT
+# The work directory goes with the run unless BOOKING_KEEP_TEST_DIR is set (to read diffs).
+trap 'stop_cluster "$WORK/cluster"; [ -n "${BOOKING_KEEP_TEST_DIR:-}" ] || rm -rf "$WORK"' EXIT
 
 passed=0
 failed=0

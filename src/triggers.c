@@ -310,6 +310,12 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 	}
 
 	key = heap_getattr(newtup, pair->parent_key_att, RelationGetDescr(rel), &isnull);
+	if (!cap_null && capacity < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("capacity must not be negative"),
+				 errdetail("Capacity would be %d.", capacity),
+				 errtableconstraint(rel, "resource_capacity_nonnegative")));
 	if (!cap_null && !counter_null && counter > capacity && !engine_writing_counter())
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),

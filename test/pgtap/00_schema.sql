@@ -4,7 +4,7 @@
  * Runs in a database where CREATE EXTENSION pgtap and booking were run.
  */
 BEGIN;
-SELECT plan(99);
+SELECT plan(101);
 
 -- the extension and its schema
 SELECT has_extension('booking', 'extension booking is installed');
@@ -15,7 +15,8 @@ SELECT has_schema('booking', 'schema booking');
 
 SELECT tables_are('booking', ARRAY['resource', 'booking', 'attempt', 'pair'],
                   'schema booking holds resource, booking, attempt and pair');
-SELECT types_are('booking', ARRAY['status', 'result'], 'schema booking defines status and result');
+SELECT types_are('booking', ARRAY['status', 'kind', 'result'], 'schema booking defines status, kind and result');
+SELECT enum_has_labels('booking', 'kind', ARRAY['booking', 'block'], 'booking.kind labels');
 
 -- booking.status
 SELECT has_enum('booking', 'status', 'enum booking.status');
@@ -78,10 +79,13 @@ SELECT col_type_is('booking', 'resource', 'max_horizon', 'interval', 'resource.m
 SELECT col_type_is('booking', 'resource', 'max_per_holder', 'integer', 'resource.max_per_holder is integer');
 SELECT col_type_is('booking', 'resource', 'meta', 'jsonb', 'resource.meta is jsonb');
 SELECT col_type_is('booking', 'resource', 'created_at', 'timestamp with time zone', 'resource.created_at is timestamptz');
-SELECT ok(EXISTS (SELECT FROM pg_constraint
-                  WHERE conrelid = 'booking.resource'::regclass AND contype = 'c'
-                    AND pg_get_constraintdef(oid) = 'CHECK ((capacity >= 0))'),
-          'resource.capacity has CHECK (capacity >= 0)');
+SELECT ok(NOT EXISTS (SELECT FROM pg_constraint
+                      WHERE conrelid IN ('booking.resource'::regclass, 'booking.booking'::regclass)
+                        AND contype = 'c'),
+          'no CHECK constraint on resource or booking: the triggers check, once per row');
+SELECT throws_ok($$INSERT INTO booking.resource (name, capacity) VALUES ('negative', -1)$$,
+                 '23514', 'capacity must not be negative',
+                 'a negative capacity is refused by the trigger with 23514');
 
 -- booking.booking
 SELECT columns_are('booking', 'booking',
@@ -106,7 +110,7 @@ SELECT col_type_is('booking', 'booking', 'expires_at', 'timestamp with time zone
 SELECT col_type_is('booking', 'booking', 'hold_token_digest', 'bytea', 'booking.hold_token_digest is bytea');
 SELECT col_type_is('booking', 'booking', 'group_id', 'bigint', 'booking.group_id is bigint');
 SELECT col_type_is('booking', 'booking', 'idempotency_key', 'text', 'booking.idempotency_key is text');
-SELECT col_type_is('booking', 'booking', 'kind', 'text', 'booking.kind is text');
+SELECT col_type_is('booking', 'booking', 'kind', 'booking.kind', 'booking.kind is the enum booking.kind');
 SELECT col_type_is('booking', 'booking', 'source', 'text', 'booking.source is text');
 SELECT col_type_is('booking', 'booking', 'external_id', 'text', 'booking.external_id is text');
 SELECT col_type_is('booking', 'booking', 'created_at', 'timestamp with time zone', 'booking.created_at is timestamptz');

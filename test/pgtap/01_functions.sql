@@ -113,7 +113,7 @@ SELECT is_empty(
 SELECT is((SELECT count(*)::int FROM pg_type t
            WHERE t.typnamespace = 'booking'::regnamespace
              AND coalesce(obj_description(t.oid, 'pg_type'), '') <> ''),
-          2, 'booking.status and booking.result are commented');
+          3, 'booking.status, booking.kind and booking.result are commented');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text || '.' || a.attname
       FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
