@@ -36,6 +36,9 @@ include $(PGXS)
 
 override CPPFLAGS := -I$(srcdir)/src $(CPPFLAGS)
 
+# Every object depends on every header of ours (PGXS tracks no header dependencies by itself).
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 .PHONY: pgtap stress bench demo test
 
 pgtap:

@@ -26,5 +26,6 @@ typedef struct AttemptRecord
 } AttemptRecord;
 
 extern void audit_attempt(const AttemptRecord *rec);
+extern void audit_init(void);
 
 #endif							/* BOOKING_AUDIT_H */

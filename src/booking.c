@@ -18,8 +18,8 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 /*
- * An error unwinds past book_slot() without running its cleanup: forget the hand-over and the
- * counter-writing depth, and free pair copies replaced during the transaction.
+ * At the end of a transaction: free pair copies replaced during it and, after a failure, make
+ * sure no per-call state of the engine outlives it.
  */
 static void
 booking_xact_callback(XactEvent event, void *arg)
@@ -41,14 +41,6 @@ booking_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-static void
-booking_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		engine_xact_reset();
-}
-
 void
 _PG_init(void)
 {
@@ -63,6 +55,6 @@ _PG_init(void)
 	booking_reserve_guc_prefix("booking");
 
 	pair_init();
+	audit_init();
 	RegisterXactCallback(booking_xact_callback, NULL);
-	RegisterSubXactCallback(booking_subxact_callback, NULL);
 }

@@ -32,6 +32,17 @@
 #endif
 
 /*
+ * PostgreSQL 17 made getIdentitySequence() take the relation instead of its OID.
+ */
+#if PG_VERSION_NUM >= 170000
+#define booking_identity_sequence(rel, attnum) \
+	getIdentitySequence((rel), (attnum), true)
+#else
+#define booking_identity_sequence(rel, attnum) \
+	getIdentitySequence(RelationGetRelid(rel), (attnum), true)
+#endif
+
+/*
  * PostgreSQL 16 replaced the (unused here) SPI plan flags but kept SPI_keepplan; nothing to map.
  * PostgreSQL 18 added PG_MODULE_MAGIC_EXT; the plain form still works everywhere.
  */

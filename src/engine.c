@@ -18,6 +18,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -38,7 +39,9 @@ engine_writing_counter(void)
 }
 
 /*
- * Forgets the per-call state after an error: called at (sub)transaction abort.
+ * Forgets the per-call state at the end of a failed transaction.  Within a transaction the
+ * callers restore it themselves (PG_FINALLY) as an error unwinds through them, which is what
+ * keeps it right when a savepoint catches the error.
  */
 void
 engine_xact_reset(void)
@@ -80,25 +83,37 @@ engine_soft_take(Oid child_relid)
 }
 
 /*
- * Runs one of the pair's counter statements with the parent's trigger told that it is the
- * engine writing.  Returns the SPI code; the returned row, if any, is in SPI_tuptable.
+ * Runs one of the pair's statements on the parent as the parent's owner, the way PostgreSQL's
+ * foreign-key triggers act on the referenced table: a writer of bookings needs no privilege on
+ * the counter, and so cannot write it outside the engine either.  A counter statement also tells
+ * the parent's trigger that it is the engine writing.  Returns the SPI code; the returned row,
+ * if any, is in SPI_tuptable.  An error unwinds both through the (sub)transaction abort.
  */
 static int
-run_counter_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 value)
+run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 value)
 {
 	Datum		args[2];
-	int			ret;
+	volatile int ret = 0;
+	Oid			save_userid;
+	int			save_sec;
+	bool		counter = which == PLAN_ADMIT || which == PLAN_FORCE || which == PLAN_SET;
 
 	args[0] = Int64GetDatum(resource_id);
 	args[1] = Int32GetDatum(value);
-	counter_depth++;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(pair->parent_owner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	if (counter)
+		counter_depth++;
 	PG_TRY();
 	{
 		ret = SPI_execute_plan(pair_plan(pair, which), args, NULL, false, 1);
 	}
 	PG_FINALLY();
 	{
-		counter_depth--;
+		if (counter)
+			counter_depth--;
+		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
 	return ret;
@@ -127,7 +142,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *resul
 	result->resource_id = resource_id;
 	result->requested = spots;
 
-	ret = run_counter_plan(pair, PLAN_ADMIT, resource_id, spots);
+	ret = run_parent_plan(pair, PLAN_ADMIT, resource_id, spots);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -139,9 +154,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *resul
 
 	/* Refused: say why, with the figures as they stand under our lock. */
 	{
-		Datum		args[1] = {Int64GetDatum(resource_id)};
-
-		ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK), args, NULL, false, 1);
+		ret = run_parent_plan(pair, PLAN_PEEK, resource_id, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "booking resource lookup failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 0)
@@ -164,7 +177,7 @@ give_spots(BookingPair *pair, int64 resource_id, int32 spots)
 {
 	int			ret;
 
-	ret = run_counter_plan(pair, PLAN_FORCE, resource_id, -spots);
+	ret = run_parent_plan(pair, PLAN_FORCE, resource_id, -spots);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
 }
@@ -284,7 +297,7 @@ engine_set_counter(BookingPair *pair, int64 resource_id, int32 value)
 {
 	int			ret;
 
-	ret = run_counter_plan(pair, PLAN_SET, resource_id, value);
+	ret = run_parent_plan(pair, PLAN_SET, resource_id, value);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
 }

@@ -14,6 +14,8 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -23,6 +25,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "pair.h"
@@ -143,6 +146,19 @@ qualified_name(Oid relid)
 	return quote_qualified_identifier(nsp, rel);
 }
 
+static Oid
+owner_of(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 static AttrNumber
 column_of(int32 pairid, Oid relid, const char *column)
 {
@@ -208,6 +224,7 @@ load_pairs(void)
 		p->child_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
 
 		p->parent_sql = qualified_name(p->parent_relid);
+		p->parent_owner = owner_of(p->parent_relid);
 		p->child_sql = qualified_name(p->child_relid);
 
 		p->parent_key_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 3));

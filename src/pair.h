@@ -37,6 +37,7 @@ typedef struct BookingPair
 	int32		id;
 	Oid			parent_relid;
 	Oid			child_relid;
+	Oid			parent_owner;	/* the engine writes the counter as this role */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */
 	AttrNumber	child_key_att;
