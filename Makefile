@@ -15,6 +15,7 @@ OBJS = \
 	src/pair.o \
 	src/locks.o \
 	src/engine.o \
+	src/counter.o \
 	src/audit.o \
 	src/triggers.o \
 	src/api.o
@@ -27,6 +28,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=results
 ISOLATION = $(sort $(basename $(notdir $(wildcard test/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso
 TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 EXTRA_CLEAN = results output_iso tmp_check regression.diffs regression.out log
 

@@ -66,7 +66,7 @@ CREATE TABLE @extschema@.resource (
 	max_per_holder integer,
 	meta jsonb,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+) WITH (fillfactor = 70);	/* room on each page for the counter's new row versions (HOT updates) */
 COMMENT ON TABLE @extschema@.resource IS
 	'what is booked: a class, an event, a seat, a room; capacity is enforced by the engine for every writer';
 COMMENT ON COLUMN @extschema@.resource.id IS 'resource id (64-bit)';
@@ -171,7 +171,7 @@ COMMENT ON COLUMN @extschema@.attempt.idempotency_key IS 'the idempotency key gi
  * booking.manage().
  */
 CREATE TABLE @extschema@.pair (
-	id integer PRIMARY KEY CONSTRAINT pair_id_range CHECK (id BETWEEN 1 AND 60000),
+	id integer PRIMARY KEY CONSTRAINT pair_id_range CHECK (id BETWEEN 1 AND 16383),
 	parent regclass NOT NULL,
 	parent_key name NOT NULL,
 	capacity_column name NOT NULL,
@@ -187,7 +187,7 @@ CREATE TABLE @extschema@.pair (
 );
 COMMENT ON TABLE @extschema@.pair IS
 	'the parent/child table pairs under the engine''s protection; pair 1 is booking.resource/booking.booking';
-COMMENT ON COLUMN @extschema@.pair.id IS 'pair id; also part of the advisory lock key space';
+COMMENT ON COLUMN @extschema@.pair.id IS 'pair id, 1 to 16383; also part of the advisory lock key (objsubid 16384 + id in pg_locks)';
 COMMENT ON COLUMN @extschema@.pair.parent IS 'the table of resources (holds capacity and the counter)';
 COMMENT ON COLUMN @extschema@.pair.parent_key IS 'the parent''s key column';
 COMMENT ON COLUMN @extschema@.pair.capacity_column IS 'the parent''s capacity column';

@@ -34,8 +34,8 @@ build_install() {
 	local src=$1
 	say "building and installing booking"
 	make -C "$src" -s PG_CONFIG="$BOOKING_PG_BIN/pg_config" \
-		PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter" >/dev/null
-	make -C "$src" -s PG_CONFIG="$BOOKING_PG_BIN/pg_config" install >/dev/null
+		PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter" >/dev/null || return 1
+	make -C "$src" -s PG_CONFIG="$BOOKING_PG_BIN/pg_config" install >/dev/null || return 1
 }
 
 # as_pg CMD...: runs a command as the unprivileged postgres user (PostgreSQL refuses root).

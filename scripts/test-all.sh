@@ -27,8 +27,9 @@ PGXS_DIR=$(cd "$(dirname "$("$BOOKING_PG_BIN/pg_config" --pgxs)")/../.." && pwd)
 # run them from a copy that the postgres user owns.
 WORK=$(mktemp -d /tmp/booking-test.XXXXXX)
 chmod 755 "$WORK"
+say "work directory: $WORK"
 mkdir "$WORK/tree"
-tar -C "$ROOT" --exclude=.git --exclude='*.o' --exclude='*.so' -cf - . | tar -C "$WORK/tree" -xf -
+tar -C "$ROOT" --exclude=.git --exclude=.cluster --exclude='*.o' --exclude='*.so' -cf - . | tar -C "$WORK/tree" -xf -
 [ "$(id -u)" = 0 ] && chown -R postgres: "$WORK"
 
 start_cluster "$WORK/cluster" "$PORT" || { echo "cluster did not start"; echo "0 passed, 1 failed"; exit 1; }

@@ -43,6 +43,26 @@
 #endif
 
 /*
+ * PostgreSQL 16 made the table AM's update report which indexes need new entries (all, or only
+ * summarizing ones) instead of a bool, and ExecInsertIndexTuples take onlySummarizing.
+ * (Its "update" argument only feeds a hint to the index AM, computed from the executor's range
+ * table, which the engine's direct counter update has none of: it passes false.)
+ */
+#if PG_VERSION_NUM >= 160000
+typedef TU_UpdateIndexes booking_update_indexes_t;
+#define booking_update_needs_indexes(u) ((u) != TU_None)
+#define booking_update_only_summarizing(u) ((u) == TU_Summarizing)
+#define booking_insert_index_tuples(rri, slot, estate, only_summarizing) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, (only_summarizing))
+#else
+typedef bool booking_update_indexes_t;
+#define booking_update_needs_indexes(u) (u)
+#define booking_update_only_summarizing(u) false
+#define booking_insert_index_tuples(rri, slot, estate, only_summarizing) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/*
  * PostgreSQL 16 replaced the (unused here) SPI plan flags but kept SPI_keepplan; nothing to map.
  * PostgreSQL 18 added PG_MODULE_MAGIC_EXT; the plain form still works everywhere.
  */

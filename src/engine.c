@@ -23,6 +23,7 @@
 #include "utils/rel.h"
 
 #include "compat.h"
+#include "counter.h"
 #include "engine.h"
 #include "locks.h"
 
@@ -120,52 +121,72 @@ run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 valu
 }
 
 static void
-read_state(AdmitResult *result)
+read_state(int32 *capacity, int32 *reserved)
 {
 	bool		isnull;
 
-	result->capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-	result->reserved = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 2, &isnull));
+	*capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											&isnull));
+	*reserved = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+											&isnull));
 }
 
 /*
- * Takes spots on one resource whose advisory lock the caller holds.  The caller is connected to
- * SPI.  Changes the counter only when the spots fit.
+ * The statement way of changing a counter (see counter.c): the pair's kept conditional or
+ * unconditional UPDATE, and on a refusal a look at the row to say why.  The caller is connected
+ * to SPI.
  */
-static AdmitOutcome
-take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *result)
+CounterOutcome
+engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
+						 int32 *capacity, int32 *reserved)
 {
 	int			ret;
 
-	result->resource_id = resource_id;
-	result->requested = spots;
-
-	ret = run_parent_plan(pair, PLAN_ADMIT, resource_id, spots);
+	ret = run_parent_plan(pair, conditional ? PLAN_ADMIT : PLAN_FORCE, resource_id, delta);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
 	{
-		read_state(result);
-		result->outcome = ADMIT_OK;
-		return ADMIT_OK;
+		read_state(capacity, reserved);
+		return COUNTER_DONE;
 	}
+	if (!conditional)
+		return COUNTER_NO_ROW;
 
-	/* Refused: say why, with the figures as they stand under our lock. */
+	ret = run_parent_plan(pair, PLAN_PEEK, resource_id, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "booking resource lookup failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return COUNTER_NO_ROW;
+	read_state(capacity, reserved);
+	return COUNTER_REFUSED;
+}
+
+/*
+ * Takes spots on one resource whose advisory lock the caller holds.  Changes the counter only
+ * when the spots fit.
+ */
+static AdmitOutcome
+take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *result)
+{
+	CounterOutcome outcome;
+
+	result->resource_id = resource_id;
+	result->requested = spots;
+	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved);
+	switch (outcome)
 	{
-		ret = run_parent_plan(pair, PLAN_PEEK, resource_id, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "booking resource lookup failed: %s", SPI_result_code_string(ret));
-		if (SPI_processed == 0)
-		{
+		case COUNTER_DONE:
+			result->outcome = ADMIT_OK;
+			break;
+		case COUNTER_REFUSED:
+			result->outcome = ADMIT_FULL;
+			break;
+		case COUNTER_NO_ROW:
 			result->outcome = ADMIT_NO_RESOURCE;
-			return ADMIT_NO_RESOURCE;
-		}
-		read_state(result);
-		result->outcome = ADMIT_FULL;
-		return ADMIT_FULL;
+			break;
 	}
+	return result->outcome;
 }
 
 /*
@@ -175,11 +196,10 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *resul
 static void
 give_spots(BookingPair *pair, int64 resource_id, int32 spots)
 {
-	int			ret;
+	int32		capacity;
+	int32		reserved;
 
-	ret = run_parent_plan(pair, PLAN_FORCE, resource_id, -spots);
-	if (ret != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
+	(void) counter_apply(pair, resource_id, -spots, false, &capacity, &reserved);
 }
 
 /*

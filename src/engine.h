@@ -10,6 +10,7 @@
 
 #include "utils/rel.h"
 
+#include "counter.h"
 #include "pair.h"
 
 typedef enum AdmitOutcome
@@ -59,6 +60,8 @@ extern void engine_soft_arm(SoftAdmission *soft, Oid child_relid);
 extern void engine_soft_disarm(void);
 extern SoftAdmission *engine_soft_take(Oid child_relid);
 
+extern CounterOutcome engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta,
+											   bool conditional, int32 *capacity, int32 *reserved);
 extern bool engine_writing_counter(void);
 extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);
 extern void engine_xact_reset(void);

@@ -15,7 +15,9 @@
 /*
  * pg_advisory_lock() and friends put 1 (one bigint key) or 2 (two int4 keys) in field4 of an
  * advisory lock tag.  The engine's locks carry BOOKING_LOCK_SPACE plus the pair id there, so no
- * key an application chooses can ever name the same lock, and two pairs never share one.
+ * key an application chooses can ever name the same lock, and two pairs never share one.  Pair
+ * ids run from 1 to 16383 (booking.pair's CHECK), so the field stays within 16385..32767 and
+ * shows as a positive objsubid in pg_locks.
  */
 #define BOOKING_LOCK_SPACE 0x4000
 

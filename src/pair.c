@@ -13,8 +13,13 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -159,6 +164,47 @@ owner_of(Oid relid)
 	return owner;
 }
 
+/*
+ * The parent's unique btree index on its key column alone, if it has one: the engine's direct
+ * counter update finds rows through it.
+ */
+static Oid
+key_index_of(Oid relid, AttrNumber keyatt)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			result = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		HeapTuple	itup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		HeapTuple	ctup;
+		Form_pg_index index;
+		bool		btree;
+
+		if (!HeapTupleIsValid(itup))
+			continue;
+		index = (Form_pg_index) GETSTRUCT(itup);
+		ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+		btree = HeapTupleIsValid(ctup) && ((Form_pg_class) GETSTRUCT(ctup))->relam == BTREE_AM_OID;
+		if (HeapTupleIsValid(ctup))
+			ReleaseSysCache(ctup);
+		if (btree && index->indisunique && index->indisvalid && index->indnatts == 1 &&
+			index->indkey.values[0] == keyatt &&
+			heap_attisnull(itup, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(itup, Anum_pg_index_indexprs, NULL))
+			result = indexoid;
+		ReleaseSysCache(itup);
+		if (OidIsValid(result))
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 static AttrNumber
 column_of(int32 pairid, Oid relid, const char *column)
 {
@@ -228,6 +274,12 @@ load_pairs(void)
 		p->child_sql = qualified_name(p->child_relid);
 
 		p->parent_key_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 3));
+		p->parent_key_type = get_atttype(p->parent_relid, p->parent_key_att);
+		if (p->parent_key_type == INT8OID || p->parent_key_type == INT4OID)
+			p->parent_key_index = key_index_of(p->parent_relid, p->parent_key_att);
+		p->parent_guard_func =
+			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("resource_guard")),
+						   0, NULL, true);
 		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
 		p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
 		p->parent_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 3)));

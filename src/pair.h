@@ -38,6 +38,9 @@ typedef struct BookingPair
 	Oid			parent_relid;
 	Oid			child_relid;
 	Oid			parent_owner;	/* the engine writes the counter as this role */
+	Oid			parent_key_type;	/* type of the parent's key column */
+	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
+	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */
 	AttrNumber	child_key_att;

@@ -1,0 +1,296 @@
+/*
+ * counter.c
+ *		Changing a resource's reserved-spots counter: the one write every booking makes.
+ *
+ * Taking spots is a conditional change (only where counter + spots <= capacity), giving them
+ * back an unconditional one; both run under the resource's row lock, which is what keeps the
+ * counter right under any concurrency.  There are two ways to make the change, with the same
+ * semantics as an UPDATE statement:
+ *
+ *	- direct: find the row through the key's unique index, lock its newest version
+ *	  (READ COMMITTED) or fail with 40001 if it changed after the transaction's snapshot
+ *	  (REPEATABLE READ and SERIALIZABLE, as UPDATE does), check, and write the new version through
+ *	  the table access method, inserting index entries when the update is not HOT.  This costs a
+ *	  fraction of an UPDATE statement run through SPI (executor start-up and shutdown dominate
+ *	  that: about 88,000 of a booking's 294,000 instructions in callgrind, against about 20,000
+ *	  this way).
+ *	- statement: the pair's kept UPDATE plan, run as the table's owner.
+ *
+ * The direct way is only taken where it cannot skip anything an UPDATE statement would do: the
+ * parent is a plain table with no trigger on UPDATE but the engine's own guard and those of
+ * foreign keys that reference it (they act only on key changes), no row-level
+ * security, no CHECK constraint, no generated column, a unique single-column btree index on an
+ * integer key and integer capacity and counter columns.  Anything else, such as an application
+ * table with its own triggers, takes the statement.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "compat.h"
+#include "counter.h"
+#include "engine.h"
+
+/*
+ * Whether the direct way skips nothing an UPDATE of this parent would do.  Checked on the open
+ * relation at each call, so a trigger or constraint added later is seen at once.
+ */
+static bool
+parent_is_plain(BookingPair *pair, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	if (!OidIsValid(pair->parent_key_index) ||
+		rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relrowsecurity ||
+		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)))
+		return false;
+	if (TupleDescAttr(desc, pair->capacity_att - 1)->atttypid != INT4OID ||
+		TupleDescAttr(desc, pair->counter_att - 1)->atttypid != INT4OID)
+		return false;
+	if (rel->trigdesc != NULL)
+	{
+		for (i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *trig = &rel->trigdesc->triggers[i];
+
+			/*
+			 * The engine's own guard lets the engine by; a foreign key's triggers on the
+			 * referenced side only act when the key changes, which a counter write never does.
+			 * Any other trigger on UPDATE must see the write.
+			 */
+			if (TRIGGER_FOR_UPDATE(trig->tgtype) && trig->tgenabled != TRIGGER_DISABLED &&
+				trig->tgfoid != pair->parent_guard_func &&
+				RI_FKey_trigger_type(trig->tgfoid) != RI_TRIGGER_PK)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Inserts the index entries of a new, non-HOT row version, as the executor would after an
+ * UPDATE.
+ */
+static void
+insert_index_entries(Relation rel, TupleTableSlot *slot, bool only_summarizing)
+{
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	(void) booking_insert_index_tuples(rri, slot, estate, only_summarizing);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+}
+
+/*
+ * The direct way.  Returns the outcome; *capacity and *reserved are the figures after a change,
+ * or as they stand when refused.
+ */
+static CounterOutcome
+apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
+			 int32 *capacity, int32 *reserved)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	found;
+	ItemPointerData tid;
+	TupleTableSlot *locked;
+	TupleTableSlot *fresh;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	Datum		keyval;
+	bool		isnull;
+	int64		current_key;
+	int32		cap;
+	int32		cnt;
+	booking_update_indexes_t update_indexes;
+	CounterOutcome outcome = COUNTER_DONE;
+
+	/* See our own earlier writes in this transaction, as a new statement would. */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	if (pair->parent_key_type == INT8OID)
+		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(resource_id));
+	else
+	{
+		if (resource_id < PG_INT32_MIN || resource_id > PG_INT32_MAX)
+		{
+			UnregisterSnapshot(snapshot);
+			return COUNTER_NO_ROW;
+		}
+		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT4EQ,
+					Int32GetDatum((int32) resource_id));
+	}
+	scan = systable_beginscan(rel, pair->parent_key_index, true, snapshot, 1, &key);
+	found = systable_getnext(scan);
+	if (found == NULL)
+	{
+		systable_endscan(scan);
+		UnregisterSnapshot(snapshot);
+		return COUNTER_NO_ROW;
+	}
+	tid = found->t_self;
+
+	/*
+	 * Like UPDATE, judge the version the snapshot sees first: one that does not fit is refused
+	 * without a lock (and, at REPEATABLE READ, without a serialization failure).
+	 */
+	if (conditional)
+	{
+		bool		capnull;
+		bool		cntnull;
+		Datum		capd = heap_getattr(found, pair->capacity_att, desc, &capnull);
+		Datum		cntd = heap_getattr(found, pair->counter_att, desc, &cntnull);
+
+		if (capnull || cntnull ||
+			(int64) DatumGetInt32(cntd) + delta > (int64) DatumGetInt32(capd))
+		{
+			*capacity = capnull ? 0 : DatumGetInt32(capd);
+			*reserved = cntnull ? 0 : DatumGetInt32(cntd);
+			systable_endscan(scan);
+			UnregisterSnapshot(snapshot);
+			return COUNTER_REFUSED;
+		}
+	}
+	systable_endscan(scan);
+
+	/*
+	 * Lock the row.  At READ COMMITTED follow it to its newest version, as UPDATE's recheck
+	 * does; with a transaction snapshot a newer version is a serialization failure, as it is for
+	 * UPDATE.
+	 */
+	locked = table_slot_create(rel, NULL);
+	res = table_tuple_lock(rel, &tid, snapshot, locked, GetCurrentCommandId(true),
+						   LockTupleNoKeyExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+			/* deleted at READ COMMITTED: the resource is gone */
+			ExecDropSingleTupleTableSlot(locked);
+			UnregisterSnapshot(snapshot);
+			return COUNTER_NO_ROW;
+		case TM_SelfModified:
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("resource row was already modified by an operation triggered by the current command")));
+			break;
+		default:
+			elog(ERROR, "unexpected result %d locking a resource row", (int) res);
+	}
+	tid = locked->tts_tid;
+
+	/* The newest version may have moved to another key; then this resource is gone. */
+	keyval = slot_getattr(locked, pair->parent_key_att, &isnull);
+	current_key = pair->parent_key_type == INT8OID ? DatumGetInt64(keyval)
+		: (int64) DatumGetInt32(keyval);
+	if (isnull || current_key != resource_id)
+	{
+		ExecDropSingleTupleTableSlot(locked);
+		UnregisterSnapshot(snapshot);
+		return COUNTER_NO_ROW;
+	}
+
+	slot_getallattrs(locked);
+	cap = DatumGetInt32(locked->tts_values[pair->capacity_att - 1]);
+	cnt = DatumGetInt32(locked->tts_values[pair->counter_att - 1]);
+	if (locked->tts_isnull[pair->capacity_att - 1] || locked->tts_isnull[pair->counter_att - 1])
+	{
+		/* an UPDATE's "counter + n <= capacity" is not true on NULLs either */
+		if (conditional)
+			outcome = COUNTER_REFUSED;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("resource %lld has no capacity or counter", (long long) resource_id)));
+	}
+	else if (conditional && (int64) cnt + delta > (int64) cap)
+		outcome = COUNTER_REFUSED;
+
+	if (outcome == COUNTER_DONE)
+	{
+		int64		updated = (int64) cnt + delta;
+
+		if (updated > PG_INT32_MAX || updated < PG_INT32_MIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("integer out of range")));
+		fresh = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+		ExecClearTuple(fresh);
+		memcpy(fresh->tts_values, locked->tts_values, sizeof(Datum) * desc->natts);
+		memcpy(fresh->tts_isnull, locked->tts_isnull, sizeof(bool) * desc->natts);
+		fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
+		ExecStoreVirtualTuple(fresh);
+
+		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
+		if (booking_update_needs_indexes(update_indexes))
+			insert_index_entries(rel, fresh, booking_update_only_summarizing(update_indexes));
+		ExecDropSingleTupleTableSlot(fresh);
+		cnt = (int32) updated;
+	}
+
+	*capacity = cap;
+	*reserved = cnt;
+	ExecDropSingleTupleTableSlot(locked);
+	UnregisterSnapshot(snapshot);
+	return outcome;
+}
+
+/*
+ * Changes one resource's counter by delta; with conditional, only where the result stays within
+ * capacity.  The caller holds the resource's advisory lock and is connected to SPI (the
+ * statement way needs it).  Returns the outcome, with the figures after the change or as they
+ * stand when refused.
+ */
+CounterOutcome
+counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
+			  int32 *capacity, int32 *reserved)
+{
+	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
+	CounterOutcome outcome;
+
+	*capacity = 0;
+	*reserved = 0;
+	if (parent_is_plain(pair, rel))
+		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved);
+	else
+		outcome = engine_counter_statement(pair, resource_id, delta, conditional,
+										   capacity, reserved);
+	table_close(rel, NoLock);
+	return outcome;
+}

@@ -1,0 +1,22 @@
+/*
+ * counter.h
+ *		Changing a resource's reserved-spots counter under its row lock.
+ */
+#ifndef BOOKING_COUNTER_H
+#define BOOKING_COUNTER_H
+
+#include "postgres.h"
+
+#include "pair.h"
+
+typedef enum CounterOutcome
+{
+	COUNTER_DONE,				/* changed */
+	COUNTER_REFUSED,			/* would exceed capacity; unchanged */
+	COUNTER_NO_ROW				/* no such resource */
+} CounterOutcome;
+
+extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
+									bool conditional, int32 *capacity, int32 *reserved);
+
+#endif							/* BOOKING_COUNTER_H */
