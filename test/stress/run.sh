@@ -16,7 +16,7 @@
 #     snapshot while the load runs: both must be empty at every instant.
 # Then checks, in plain SQL and independently of the engine, that every counter equals the
 # spots its consuming rows hold and none exceeds capacity, that verify() is empty, that the
-# audit holds one row per book_slot() call pgbench made, and that every booking book_slot()
+# audit holds a row for every book_slot() call pgbench counted, and that every booking book_slot()
 # reported is still in the table or was deleted by the load.  Prints a summary; exits 1 on any
 # violation.
 #
@@ -283,8 +283,11 @@ read -r attempts made refused bad_attempts <<<"$(q "
 	       count(*) FILTER (WHERE (ok AND (booking_id IS NULL OR status <> 'confirmed'))
 	                           OR (NOT ok AND (booking_id IS NOT NULL OR reason IS DISTINCT FROM 'full')))
 	  FROM booking.attempt WHERE action = 'book'" | tr '|' ' ')"
-[ "$attempts" = "${book_tx:-missing}" ] ||
+# pgbench -T leaves uncounted a transaction that a client had in flight when time ran out, so
+# the audit may hold up to one row per client more than pgbench reports, never fewer.
+if [ -z "$book_tx" ] || [ "$attempts" -lt "$book_tx" ] || [ "$attempts" -gt $((book_tx + CLIENTS)) ]; then
 	violation "booking.attempt holds $attempts book rows, pgbench ran ${book_tx:-an unknown number of} book.sql transactions"
+fi
 [ "$bad_attempts" = 0 ] || violation "$bad_attempts audit rows contradict their outcome"
 cancels=$(q "SELECT count(*) FROM booking.attempt WHERE action = 'cancel'")
 
