@@ -29,6 +29,7 @@ ISOLATION = $(sort $(basename $(notdir $(wildcard test/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
+PROVE_FLAGS = -I test/t
 
 EXTRA_CLEAN = results output_iso tmp_check regression.diffs regression.out log
 
