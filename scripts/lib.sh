@@ -39,9 +39,14 @@ build_install() {
 }
 
 # as_pg CMD...: runs a command as the unprivileged postgres user (PostgreSQL refuses root).
+# Where postgres cannot enter the current directory (a root-owned 0700 checkout), it runs from /.
 as_pg() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- env PATH="$BOOKING_PG_BIN:$PATH" "$@"
+		if runuser -u postgres -- test -x "$PWD" 2>/dev/null; then
+			runuser -u postgres -- env PATH="$BOOKING_PG_BIN:$PATH" "$@"
+		else
+			(cd / && runuser -u postgres -- env PATH="$BOOKING_PG_BIN:$PATH" "$@")
+		fi
 	else
 		env PATH="$BOOKING_PG_BIN:$PATH" "$@"
 	fi
