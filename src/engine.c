@@ -203,6 +203,21 @@ give_spots(BookingPair *pair, int64 resource_id, int32 spots)
 }
 
 /*
+ * Looks up a resource and locks it FOR KEY SHARE, as a foreign key's check would, so that it
+ * cannot be deleted before this transaction ends.  For rows that take no capacity; a row that
+ * takes some finds and locks its resource through the counter.
+ */
+static bool
+resource_exists(BookingPair *pair, int64 resource_id)
+{
+	int			ret = run_parent_plan(pair, PLAN_KEY_SHARE, resource_id, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "booking resource lookup failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0;
+}
+
+/*
  * The admission decision for one written row.  old_claim is what the row consumed before the
  * write (NULL for an INSERT), new_claim what it consumes after (NULL for a DELETE).
  *
@@ -223,6 +238,28 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 
 	memset(result, 0, sizeof(AdmitResult));
 	result->outcome = ADMIT_OK;
+
+	/*
+	 * A row that takes nothing still needs its resource to exist, when it is new or moves: the
+	 * check a foreign key would make (see the install script).
+	 */
+	if (!has && new_claim != NULL && new_claim->has_resource &&
+		(old_claim == NULL || !old_claim->has_resource ||
+		 old_claim->resource_id != new_claim->resource_id))
+	{
+		bool		exists;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		exists = resource_exists(pair, new_claim->resource_id);
+		SPI_finish();
+		if (!exists)
+		{
+			result->outcome = ADMIT_NO_RESOURCE;
+			result->resource_id = new_claim->resource_id;
+			return ADMIT_NO_RESOURCE;
+		}
+	}
 
 	if (!had && !has)
 		return ADMIT_OK;

@@ -23,7 +23,8 @@ typedef enum AdmitOutcome
 /* What a row takes from a resource: nothing unless consumes. */
 typedef struct RowClaim
 {
-	bool		consumes;
+	bool		has_resource;	/* the row names a resource (resource_id is set) */
+	bool		consumes;		/* it takes spots from it */
 	int64		resource_id;
 	int32		spots;
 } RowClaim;

@@ -493,6 +493,11 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;
+		case PLAN_KEY_SHARE:
+			appendStringInfo(&sql, "SELECT 1 FROM ONLY %s WHERE %s = $1 FOR KEY SHARE",
+							 pair->parent_sql, pair->parent_key_sql);
+			nargs = 1;
+			break;
 		case PLAN_COUNT_ONE:
 			appendStringInfo(&sql,
 							 "SELECT COALESCE(pg_catalog.sum(%s), 0)::pg_catalog.int4"

@@ -27,6 +27,7 @@ typedef enum PairPlan
 	PLAN_SET,					/* counter = $2 (repair) */
 	PLAN_PEEK,					/* capacity, counter, timeline of one parent row */
 	PLAN_PEEK_LOCK,				/* the same, locking the row (repair) */
+	PLAN_KEY_SHARE,				/* the parent row exists; FOR KEY SHARE (foreign key) */
 	PLAN_COUNT_ONE,				/* consuming spots of one parent, from the child rows */
 	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
 	NUM_PAIR_PLANS

@@ -131,12 +131,16 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	if (isnull)
 	{
 		/* A row attached to no resource takes nothing; NOT NULL, if declared, refuses it. */
+		claim->has_resource = false;
 		claim->consumes = false;
 		claim->resource_id = 0;
 	}
 	else
+	{
+		claim->has_resource = true;
 		claim->resource_id =
 			integer_value(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
+	}
 
 	if (validate && claim->consumes && pair->during_att != InvalidAttrNumber)
 	{
