@@ -114,7 +114,7 @@ CREATE INDEX booking_resource_idx ON @extschema@.booking (resource_id);
  * resources before bookings.  Its check on the booking side, though, is the engine's: every
  * booking that consumes capacity already finds and locks its resource row to change the
  * counter, and the engine looks up (FOR KEY SHARE) the resource of any other row it admits, so
- * PostgreSQL's separate look-up per inserted row (a third of the cost of a booking) is switched
+ * PostgreSQL's separate look-up per inserted row (a sixth of the cost of a booking) is switched
  * off.  Only those two triggers, on this one constraint, are disabled.
  */
 DO $$
