@@ -109,6 +109,24 @@ CREATE TABLE @extschema@.booking (
 CREATE INDEX booking_resource_idx ON @extschema@.booking (resource_id);
 
 /*
+ * The overlap search of timeline resources: a GiST index over a box whose x is the resource id
+ * and whose y spans the booking's range (microseconds since 2000, exact in a float8 for the
+ * next two centuries).  Core GiST on boxes, so no other extension is needed; the box is only a
+ * coarse filter that never misses an overlap, and the engine then compares the ranges exactly.
+ */
+CREATE FUNCTION @extschema@.slot_box(resource_id bigint, during pg_catalog.tstzrange)
+RETURNS pg_catalog.box
+LANGUAGE c
+IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'booking_slot_box';
+COMMENT ON FUNCTION @extschema@.slot_box(bigint, pg_catalog.tstzrange) IS
+	'the box indexed for the overlap search: x is the resource id, y spans the range (NULL for an empty range)';
+
+CREATE INDEX booking_slot_idx ON @extschema@.booking
+	USING gist (@extschema@.slot_box(resource_id, during))
+	WHERE during IS NOT NULL;
+
+/*
  * The foreign key stays declared: deleting a resource that has bookings is refused by
  * PostgreSQL's own check on the resource side, tools see the relation, and pg_dump restores
  * resources before bookings.  Its check on the booking side, though, is the engine's: every
@@ -211,7 +229,10 @@ CREATE TABLE @extschema@.pair (
 	spots_column name,
 	status_column name NOT NULL,
 	consuming text[] NOT NULL,
-	during_column name
+	during_column name,
+	buffer_before_column name,
+	buffer_after_column name,
+	kind_column name
 );
 COMMENT ON TABLE @extschema@.pair IS
 	'the parent/child table pairs under the engine''s protection; pair 1 is booking.resource/booking.booking';
@@ -228,11 +249,14 @@ COMMENT ON COLUMN @extschema@.pair.spots_column IS 'the child''s spots column (N
 COMMENT ON COLUMN @extschema@.pair.status_column IS 'the child''s status column';
 COMMENT ON COLUMN @extschema@.pair.consuming IS 'the status values that consume capacity';
 COMMENT ON COLUMN @extschema@.pair.during_column IS 'the child''s tstzrange column (NULL: pool only)';
+COMMENT ON COLUMN @extschema@.pair.buffer_before_column IS 'the parent''s interval column: time kept free before each booking (NULL: none)';
+COMMENT ON COLUMN @extschema@.pair.buffer_after_column IS 'the parent''s interval column: time kept free after each booking (NULL: none)';
+COMMENT ON COLUMN @extschema@.pair.kind_column IS 'the child''s column whose value ''block'' marks an external busy block (NULL: no blocks)';
 
 INSERT INTO @extschema@.pair
 	VALUES (1, '@extschema@.resource', 'id', 'capacity', 'spots_reserved', 'timeline',
 			'@extschema@.booking', 'id', 'resource_id', 'spots', 'status',
-			'{held,pending,confirmed,completed}', 'during');
+			'{held,pending,confirmed,completed}', 'during', 'buffer_before', 'buffer_after', 'kind');
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.resource', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.booking', '');

@@ -1,7 +1,8 @@
 --
 -- booking.resource is guarded too: spots_reserved is the engine's (a new row's starts at 0, an
 -- UPDATE may not change it), capacity cannot
--- drop below what is reserved, timeline resources wait for a later release, and TRUNCATE of the
+-- drop below what is reserved, a resource cannot switch between pool and timeline while it has
+-- bookings, and TRUNCATE of the
 -- booking tables is refused in favour of booking.reset(), which deletes through the engine.
 --
 SET timezone = 'UTC';
@@ -65,10 +66,9 @@ UPDATE booking.resource SET capacity = -1 WHERE id = :gym;
 \echo :LAST_ERROR_SQLSTATE
 
 --
--- Timeline resources arrive in a later release: 0A000
+-- A timeline resource can be created; a pool resource with bookings cannot switch rule: 55000
 --
 INSERT INTO booking.resource (name, capacity, timeline) VALUES ('room', 1, true);
-\echo :LAST_ERROR_SQLSTATE
 UPDATE booking.resource SET timeline = true WHERE id = :gym;
 \echo :LAST_ERROR_SQLSTATE
 

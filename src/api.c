@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -24,6 +25,7 @@
 #include "engine.h"
 #include "locks.h"
 #include "pair.h"
+#include "timeline.h"
 
 PG_FUNCTION_INFO_V1(booking_book_slot);
 PG_FUNCTION_INFO_V1(booking_cancel);
@@ -241,7 +243,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	rec.during = args[3];
 	rec.during_null = PG_ARGISNULL(2);
 	rec.ok = inserted;
-	rec.reason = inserted ? NULL : "full";
+	rec.reason = inserted ? NULL : soft.result.outcome == ADMIT_CONFLICT ? "conflict" : "full";
 	rec.booking_id = booking_id;
 	rec.status = status;
 	rec.status_null = !inserted;
@@ -265,7 +267,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		values[RESULT_REASON] = CStringGetTextDatum("full");
+		values[RESULT_REASON] = CStringGetTextDatum(rec.reason);
 		isnull[RESULT_REASON] = false;
 	}
 	if (!PG_ARGISNULL(2))
@@ -388,15 +390,45 @@ booking_availability(PG_FUNCTION_ARGS)
 
 	require_arg(fcinfo, 0, "resource_id");
 	resource_id = PG_GETARG_INT64(0);
-	if (!PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("availability of a pool resource takes no time range"),
-				 errdetail("Pool resources have one capacity for the whole resource.")));
 
 	pair = pair_by_id(BOOKING_OWN_PAIR);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	{
+		bool		is_timeline;
+		TimelineRule rule;
+		TimelinePeak peak;
+		Span		span;
+		const char *why;
+
+		if (!timeline_read_resource(pair, resource_id, &is_timeline, &rule))
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("resource %lld does not exist", (long long) resource_id)));
+		if (is_timeline)
+		{
+			/* the least free over the range: capacity less the peak a booking there would meet */
+			if (PG_ARGISNULL(1))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("availability of timeline resource %lld needs a time range",
+								(long long) resource_id)));
+			if (!span_from_range(PG_GETARG_DATUM(1), &span, &why))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("a time range must be bounded and not empty"),
+						 errdetail("The range given cannot be booked: %s.", why)));
+			timeline_peak(pair, resource_id, &rule, widen(span, &rule), 0, &peak);
+			SPI_finish();
+			PG_RETURN_INT32(Max(rule.capacity - peak.load, 0));
+		}
+		if (!PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("availability of a pool resource takes no time range"),
+					 errdetail("Pool resources have one capacity for the whole resource.")));
+	}
 	args[0] = Int64GetDatum(resource_id);
 	ret = SPI_execute_plan(pair_plan(pair, PLAN_PEEK), args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
@@ -410,6 +442,71 @@ booking_availability(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	PG_RETURN_INT32(Max(capacity - reserved, 0));
+}
+
+/*
+ * Adds a verify() row for every timeline resource of the pair whose consuming rows and blocks,
+ * widened by its buffers, exceed its capacity at some instant: counted is the peak load, the
+ * problem names the first instant.  The caller is connected to SPI.
+ */
+static void
+verify_timelines(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
+{
+	int			ret;
+	uint64		r;
+	uint64		n;
+	int64	   *ids;
+	TimelineRule *rules;
+	int32	   *counters;
+	Span		all;
+
+	ret = SPI_execute_plan(pair_plan(pair, PLAN_TIMELINE_LIST), NULL, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "listing timeline resources failed: %s", SPI_result_code_string(ret));
+	n = SPI_processed;
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	rules = palloc(sizeof(TimelineRule) * Max(n, 1));
+	counters = palloc(sizeof(int32) * Max(n, 1));
+	for (r = 0; r < n; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		ids[r] = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		d = SPI_getbinval(tup, td, 2, &isnull);
+		rules[r].capacity = isnull ? 0 : DatumGetInt32(d);
+		d = SPI_getbinval(tup, td, 3, &isnull);
+		rules[r].before = isnull ? 0 : Max(buffer_usecs(d), 0);
+		d = SPI_getbinval(tup, td, 4, &isnull);
+		rules[r].after = isnull ? 0 : Max(buffer_usecs(d), 0);
+		d = SPI_getbinval(tup, td, 5, &isnull);
+		counters[r] = isnull ? 0 : DatumGetInt32(d);
+	}
+
+	all.lo = MIN_TIMESTAMP + USECS_PER_DAY * 366;
+	all.hi = END_TIMESTAMP - USECS_PER_DAY * 366;
+	for (r = 0; r < n; r++)
+	{
+		TimelinePeak peak;
+
+		timeline_peak(pair, ids[r], &rules[r], all, 0, &peak);
+		if (peak.load > rules[r].capacity)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
+
+			values[0] = Int32GetDatum(pair->id);
+			values[1] = Int64GetDatum(ids[r]);
+			values[2] = Int32GetDatum(rules[r].capacity);
+			values[3] = Int32GetDatum(counters[r]);
+			values[4] = Int32GetDatum(peak.load);
+			values[5] = CStringGetTextDatum(psprintf("over capacity at %s",
+													 timestamptz_to_str(peak.at)));
+			tuplestore_putvalues(store, desc, values, nulls);
+		}
+	}
 }
 
 /*
@@ -463,6 +560,10 @@ booking_verify(PG_FUNCTION_ARGS)
 											: "reserved exceeds capacity");
 			tuplestore_putvalues(store, desc, values, nulls);
 		}
+
+		/* timeline resources: capacity at every instant, from the rows alone */
+		if (pair->timeline_sql != NULL && pair->during_sql != NULL)
+			verify_timelines(pair, store, desc);
 	}
 	SPI_finish();
 	return (Datum) 0;

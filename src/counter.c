@@ -109,9 +109,22 @@ insert_index_entries(Relation rel, TupleTableSlot *slot, bool only_summarizing)
  * The direct way.  Returns the outcome; *capacity and *reserved are the figures after a change,
  * or as they stand when refused.
  */
+/* The resource's timeline flag in a row of the parent (false when the pair has none). */
+static bool
+row_is_timeline(BookingPair *pair, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (pair->timeline_att == InvalidAttrNumber)
+		return false;
+	d = heap_getattr(tuple, pair->timeline_att, desc, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
 static CounterOutcome
 apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
-			 int32 *capacity, int32 *reserved)
+			 int32 *capacity, int32 *reserved, bool *is_timeline)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot;
@@ -157,6 +170,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		return COUNTER_NO_ROW;
 	}
 	tid = found->t_self;
+	*is_timeline = row_is_timeline(pair, found, desc);
 
 	/*
 	 * Like UPDATE, judge the version the snapshot sees first: one that does not fit is refused
@@ -227,6 +241,9 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	}
 
 	slot_getallattrs(locked);
+	if (pair->timeline_att != InvalidAttrNumber)
+		*is_timeline = !locked->tts_isnull[pair->timeline_att - 1] &&
+			DatumGetBool(locked->tts_values[pair->timeline_att - 1]);
 	cap = DatumGetInt32(locked->tts_values[pair->capacity_att - 1]);
 	cnt = DatumGetInt32(locked->tts_values[pair->counter_att - 1]);
 	if (locked->tts_isnull[pair->capacity_att - 1] || locked->tts_isnull[pair->counter_att - 1])
@@ -275,22 +292,25 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
  * Changes one resource's counter by delta; with conditional, only where the result stays within
  * capacity.  The caller holds the resource's advisory lock and is connected to SPI (the
  * statement way needs it).  Returns the outcome, with the figures after the change or as they
- * stand when refused.
+ * stand when refused, and whether the resource is a timeline resource (whose capacity the
+ * counter does not measure: the caller must not have asked for a conditional change then).
  */
 CounterOutcome
 counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
-			  int32 *capacity, int32 *reserved)
+			  int32 *capacity, int32 *reserved, bool *is_timeline)
 {
 	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
 	CounterOutcome outcome;
 
 	*capacity = 0;
 	*reserved = 0;
+	*is_timeline = false;
 	if (parent_is_plain(pair, rel))
-		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved);
+		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved,
+							   is_timeline);
 	else
 		outcome = engine_counter_statement(pair, resource_id, delta, conditional,
-										   capacity, reserved);
+										   capacity, reserved, is_timeline);
 	table_close(rel, NoLock);
 	return outcome;
 }

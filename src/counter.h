@@ -17,6 +17,7 @@ typedef enum CounterOutcome
 } CounterOutcome;
 
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
-									bool conditional, int32 *capacity, int32 *reserved);
+									bool conditional, int32 *capacity, int32 *reserved,
+									bool *is_timeline);
 
 #endif							/* BOOKING_COUNTER_H */

@@ -21,6 +21,7 @@
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "counter.h"
@@ -121,14 +122,17 @@ run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 valu
 }
 
 static void
-read_state(int32 *capacity, int32 *reserved)
+read_state(int32 *capacity, int32 *reserved, bool *is_timeline)
 {
 	bool		isnull;
+	Datum		d;
 
 	*capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 											&isnull));
 	*reserved = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
 											&isnull));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	*is_timeline = !isnull && DatumGetBool(d);
 }
 
 /*
@@ -138,7 +142,7 @@ read_state(int32 *capacity, int32 *reserved)
  */
 CounterOutcome
 engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
-						 int32 *capacity, int32 *reserved)
+						 int32 *capacity, int32 *reserved, bool *is_timeline)
 {
 	int			ret;
 
@@ -147,7 +151,7 @@ engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool
 		elog(ERROR, "booking counter update failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
 	{
-		read_state(capacity, reserved);
+		read_state(capacity, reserved, is_timeline);
 		return COUNTER_DONE;
 	}
 	if (!conditional)
@@ -158,22 +162,39 @@ engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool
 		elog(ERROR, "booking resource lookup failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		return COUNTER_NO_ROW;
-	read_state(capacity, reserved);
+	read_state(capacity, reserved, is_timeline);
 	return COUNTER_REFUSED;
 }
 
 /*
- * Takes spots on one resource whose advisory lock the caller holds.  Changes the counter only
- * when the spots fit.
+ * A booking without a range on a timeline resource: refused, whatever its spots.
+ */
+static void
+report_missing_range(int64 resource_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("a booking of timeline resource %lld needs a time range",
+					(long long) resource_id),
+			 errdetail("Timeline resources hold their capacity at every instant; \"during\" must be a bounded range.")));
+}
+
+/*
+ * Takes spots on one pool resource whose advisory lock the caller holds.  Changes the counter
+ * only when the spots fit.
  */
 static AdmitOutcome
 take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *result)
 {
 	CounterOutcome outcome;
+	bool		is_timeline;
 
 	result->resource_id = resource_id;
 	result->requested = spots;
-	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved);
+	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
+							&is_timeline);
+	if (outcome != COUNTER_NO_ROW && is_timeline)
+		report_missing_range(resource_id);
 	switch (outcome)
 	{
 		case COUNTER_DONE:
@@ -190,16 +211,74 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *resul
 }
 
 /*
- * Gives spots back to one resource.  A resource that no longer exists has nothing to give back
- * to (its rows are gone with it or held by a foreign key).
+ * Changes a counter by delta whatever the capacity: gives spots back (delta < 0), or records
+ * spots whose admission was decided elsewhere (a timeline's overlap check).  Returns whether
+ * the resource is a timeline resource.  A resource that no longer exists has nothing to change
+ * (its rows are gone with it).
  */
-static void
-give_spots(BookingPair *pair, int64 resource_id, int32 spots)
+static bool
+shift_counter(BookingPair *pair, int64 resource_id, int32 delta)
 {
 	int32		capacity;
 	int32		reserved;
+	bool		is_timeline;
 
-	(void) counter_apply(pair, resource_id, -spots, false, &capacity, &reserved);
+	(void) counter_apply(pair, resource_id, delta, false, &capacity, &reserved, &is_timeline);
+	return is_timeline;
+}
+
+static void
+give_spots(BookingPair *pair, int64 resource_id, int32 spots)
+{
+	(void) shift_counter(pair, resource_id, -spots);
+}
+
+/*
+ * Admits a claim with a time range on its resource: locks the resource's row and reads its
+ * rule, finds the peak load over the claim's widened range (leaving the row itself out, so
+ * that a reschedule is one step), and refuses when the claim's spots do not fit at every
+ * instant.  A block is never refused: it is a fact from another calendar.  On success the
+ * counter is shifted by counter_delta.  The caller holds the advisory lock.
+ */
+static AdmitOutcome
+admit_on_timeline(BookingPair *pair, const RowClaim *claim, int32 counter_delta,
+				  AdmitResult *result)
+{
+	TimelineRule rule;
+	bool		is_timeline;
+
+	result->resource_id = claim->resource_id;
+	result->requested = claim->spots;
+	result->wanted = claim->span;
+	if (!timeline_lock_resource(pair, claim->resource_id, &is_timeline, &rule))
+	{
+		result->outcome = ADMIT_NO_RESOURCE;
+		return ADMIT_NO_RESOURCE;
+	}
+	if (!is_timeline)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a booking of pool resource %lld cannot have a time range",
+						(long long) claim->resource_id),
+				 errdetail("Pool resources have one capacity for the whole resource; \"during\" must be NULL.")));
+	result->capacity = rule.capacity;
+
+	if (!claim->is_block)
+	{
+		timeline_peak(pair, claim->resource_id, &rule, widen(claim->span, &rule), claim->row_id,
+					  &result->peak);
+		if ((int64) result->peak.load + claim->spots > rule.capacity)
+		{
+			result->reserved = result->peak.load;
+			result->outcome = ADMIT_CONFLICT;
+			return ADMIT_CONFLICT;
+		}
+	}
+	if (counter_delta != 0)
+		(void) shift_counter(pair, claim->resource_id, counter_delta);
+	result->reserved = result->peak.load + claim->spots;
+	result->outcome = ADMIT_OK;
+	return ADMIT_OK;
 }
 
 /*
@@ -234,6 +313,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 {
 	bool		had = old_claim != NULL && old_claim->consumes;
 	bool		has = new_claim != NULL && new_claim->consumes;
+	bool		same_resource = had && has && old_claim->resource_id == new_claim->resource_id;
 	AdmitOutcome outcome = ADMIT_OK;
 
 	memset(result, 0, sizeof(AdmitResult));
@@ -263,31 +343,59 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 
 	if (!had && !has)
 		return ADMIT_OK;
-	if (had && has && old_claim->resource_id == new_claim->resource_id &&
-		old_claim->spots == new_claim->spots)
+	if (same_resource && old_claim->spots == new_claim->spots &&
+		old_claim->has_range == new_claim->has_range &&
+		old_claim->is_block == new_claim->is_block &&
+		(!new_claim->has_range || (old_claim->span.lo == new_claim->span.lo &&
+								   old_claim->span.hi == new_claim->span.hi)))
 		return ADMIT_OK;		/* nothing this resource counts has changed */
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	if (had && has && old_claim->resource_id == new_claim->resource_id)
+	/* The advisory locks of every resource involved, in ascending id order. */
+	if (had && has && !same_resource)
+	{
+		lock_resource(pair, Min(old_claim->resource_id, new_claim->resource_id));
+		lock_resource(pair, Max(old_claim->resource_id, new_claim->resource_id));
+	}
+	else
+		lock_resource(pair, has ? new_claim->resource_id : old_claim->resource_id);
+
+	if (has && new_claim->has_range)
+	{
+		/*
+		 * A timeline claim.  A reschedule or resize on the same resource is judged as one step
+		 * and shifts the counter by the difference; a move gives the old resource its spots
+		 * back, row locks in ascending id order like the advisory locks.
+		 */
+		if (same_resource)
+			outcome = admit_on_timeline(pair, new_claim, new_claim->spots - old_claim->spots,
+										result);
+		else if (had && old_claim->resource_id < new_claim->resource_id)
+		{
+			give_spots(pair, old_claim->resource_id, old_claim->spots);
+			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, result);
+		}
+		else
+		{
+			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, result);
+			if (had && outcome == ADMIT_OK)
+				give_spots(pair, old_claim->resource_id, old_claim->spots);
+		}
+	}
+	else if (same_resource)
 	{
 		int32		delta = new_claim->spots - old_claim->spots;
 
-		lock_resource(pair, new_claim->resource_id);
 		if (delta > 0)
 			outcome = take_spots(pair, new_claim->resource_id, delta, result);
-		else if (delta < 0)
-			give_spots(pair, new_claim->resource_id, -delta);
+		else if (shift_counter(pair, new_claim->resource_id, delta))
+			report_missing_range(new_claim->resource_id);
 	}
 	else if (had && has)
 	{
-		/* A move between resources: both in ascending id order. */
-		int64		first = Min(old_claim->resource_id, new_claim->resource_id);
-		int64		second = Max(old_claim->resource_id, new_claim->resource_id);
-
-		lock_resource(pair, first);
-		lock_resource(pair, second);
+		/* A move between pool resources: row locks in ascending id order too. */
 		if (old_claim->resource_id < new_claim->resource_id)
 		{
 			give_spots(pair, old_claim->resource_id, old_claim->spots);
@@ -306,15 +414,9 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		 */
 	}
 	else if (has)
-	{
-		lock_resource(pair, new_claim->resource_id);
 		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
-	}
 	else
-	{
-		lock_resource(pair, old_claim->resource_id);
 		give_spots(pair, old_claim->resource_id, old_claim->spots);
-	}
 
 	SPI_finish();
 	return outcome;
@@ -335,6 +437,31 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 						   pair->parent_sql, pair->parent_key_sql,
 						   (long long) result->resource_id),
 				 errtable(rel)));
+
+	if (result->outcome == ADMIT_CONFLICT)
+	{
+		if (result->peak.row_id != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_EXCLUSION_VIOLATION),
+					 errmsg("booking conflicts with %s %lld on resource %lld",
+							result->peak.row_is_block ? "block" : "booking",
+							(long long) result->peak.row_id, (long long) result->resource_id),
+					 errdetail("%s %lld holds %s; at %s, %d of capacity %d are taken and %d more were requested for %s.",
+							   result->peak.row_is_block ? "Block" : "Booking",
+							   (long long) result->peak.row_id,
+							   span_to_cstring(result->peak.row_span),
+							   pstrdup(timestamptz_to_str(result->peak.at)),
+							   result->peak.load, result->capacity, result->requested,
+							   span_to_cstring(result->wanted)),
+					 errtableconstraint(rel, "booking_no_overlap")));
+		ereport(ERROR,
+				(errcode(ERRCODE_EXCLUSION_VIOLATION),
+				 errmsg("resource %lld has not enough free spots over the range",
+						(long long) result->resource_id),
+				 errdetail("Capacity is %d, requested is %d for %s.", result->capacity,
+						   result->requested, span_to_cstring(result->wanted)),
+				 errtableconstraint(rel, "booking_no_overlap")));
+	}
 
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),

@@ -12,12 +12,14 @@
 
 #include "counter.h"
 #include "pair.h"
+#include "timeline.h"
 
 typedef enum AdmitOutcome
 {
 	ADMIT_OK,					/* admitted; the counter now includes the spots */
 	ADMIT_FULL,					/* not enough room; nothing changed */
-	ADMIT_NO_RESOURCE			/* the resource does not exist; nothing changed */
+	ADMIT_NO_RESOURCE,			/* the resource does not exist; nothing changed */
+	ADMIT_CONFLICT				/* a timeline resource is full at some instant of the range */
 } AdmitOutcome;
 
 /* What a row takes from a resource: nothing unless consumes. */
@@ -27,6 +29,10 @@ typedef struct RowClaim
 	bool		consumes;		/* it takes spots from it */
 	int64		resource_id;
 	int32		spots;
+	int64		row_id;			/* the row's own key (to leave it out of its own overlap check) */
+	bool		has_range;		/* it has a time range (a timeline booking) */
+	Span		span;			/* that range, half-open */
+	bool		is_block;		/* an external busy block: takes the whole capacity */
 } RowClaim;
 
 /* The state of a resource when a decision was made. */
@@ -37,6 +43,8 @@ typedef struct AdmitResult
 	int32		capacity;
 	int32		reserved;
 	int32		requested;
+	TimelinePeak peak;			/* ADMIT_CONFLICT: where the range is full, and who holds it */
+	Span		wanted;			/* ADMIT_CONFLICT: the range asked for */
 } AdmitResult;
 
 /*
@@ -62,7 +70,8 @@ extern void engine_soft_disarm(void);
 extern SoftAdmission *engine_soft_take(Oid child_relid);
 
 extern CounterOutcome engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta,
-											   bool conditional, int32 *capacity, int32 *reserved);
+											   bool conditional, int32 *capacity, int32 *reserved,
+											   bool *is_timeline);
 extern bool engine_writing_counter(void);
 extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);
 extern void engine_xact_reset(void);

@@ -31,6 +31,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "pair.h"
@@ -239,7 +240,8 @@ load_pairs(void)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute("SELECT id, parent::pg_catalog.oid, parent_key, capacity_column, counter_column,"
 					  " timeline_column, child::pg_catalog.oid, child_key, child_parent, spots_column,"
-					  " status_column, consuming, during_column"
+					  " status_column, consuming, during_column, buffer_before_column,"
+					  " buffer_after_column, kind_column"
 					  " FROM " BOOKING_SCHEMA ".pair ORDER BY id",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -309,7 +311,31 @@ load_pairs(void)
 		p->status_type = get_atttype(p->child_relid, p->status_att);
 		during = SPI_getvalue(tup, desc, 13);
 		if (during != NULL)
+		{
 			p->during_att = column_of(p->id, p->child_relid, during);
+			p->during_sql = pstrdup(quote_identifier(during));
+		}
+		{
+			char	   *before = SPI_getvalue(tup, desc, 14);
+			char	   *after = SPI_getvalue(tup, desc, 15);
+			char	   *kind = SPI_getvalue(tup, desc, 16);
+
+			if (before != NULL)
+				p->buffer_before_att = column_of(p->id, p->parent_relid, before);
+			if (after != NULL)
+				p->buffer_after_att = column_of(p->id, p->parent_relid, after);
+			p->buffer_before_sql = before != NULL ? pstrdup(quote_identifier(before))
+				: pstrdup("'0'::pg_catalog.interval");
+			p->buffer_after_sql = after != NULL ? pstrdup(quote_identifier(after))
+				: pstrdup("'0'::pg_catalog.interval");
+			if (kind != NULL)
+			{
+				p->kind_att = column_of(p->id, p->child_relid, kind);
+				p->is_block_sql = psprintf("%s::pg_catalog.text = 'block'", quote_identifier(kind));
+			}
+			else
+				p->is_block_sql = pstrdup("false");
+		}
 
 		arr = SPI_getbinval(tup, desc, 12, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
@@ -447,7 +473,7 @@ SPIPlanPtr
 pair_plan(BookingPair *pair, PairPlan which)
 {
 	StringInfoData sql;
-	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Oid			argtypes[4] = {INT8OID, INT4OID, InvalidOid, InvalidOid};
 	int			nargs = 0;
 	SPIPlanPtr	plan;
 
@@ -460,17 +486,19 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_ADMIT:
 			appendStringInfo(&sql,
 							 "UPDATE %s SET %s = %s + $2 WHERE %s = $1 AND %s + $2 <= %s"
-							 " RETURNING %s, %s",
+							 " RETURNING %s, %s, %s",
 							 pair->parent_sql, pair->counter_sql, pair->counter_sql,
 							 pair->parent_key_sql, pair->counter_sql, pair->capacity_sql,
-							 pair->capacity_sql, pair->counter_sql);
+							 pair->capacity_sql, pair->counter_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false");
 			nargs = 2;
 			break;
 		case PLAN_FORCE:
 			appendStringInfo(&sql,
-							 "UPDATE %s SET %s = %s + $2 WHERE %s = $1 RETURNING %s, %s",
+							 "UPDATE %s SET %s = %s + $2 WHERE %s = $1 RETURNING %s, %s, %s",
 							 pair->parent_sql, pair->counter_sql, pair->counter_sql,
-							 pair->parent_key_sql, pair->capacity_sql, pair->counter_sql);
+							 pair->parent_key_sql, pair->capacity_sql, pair->counter_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false");
 			nargs = 2;
 			break;
 		case PLAN_SET:
@@ -497,6 +525,51 @@ pair_plan(BookingPair *pair, PairPlan which)
 			appendStringInfo(&sql, "SELECT 1 FROM ONLY %s WHERE %s = $1 FOR KEY SHARE",
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
+			break;
+		case PLAN_TIMELINE_LOCK:
+			appendStringInfo(&sql,
+							 "SELECT %s, %s, %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
+							 pair->capacity_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false",
+							 pair->buffer_before_sql, pair->buffer_after_sql,
+							 pair->parent_sql, pair->parent_key_sql);
+			nargs = 1;
+			break;
+		case PLAN_TIMELINE_READ:
+			appendStringInfo(&sql,
+							 "SELECT %s, %s, %s, %s FROM %s WHERE %s = $1",
+							 pair->capacity_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false",
+							 pair->buffer_before_sql, pair->buffer_after_sql,
+							 pair->parent_sql, pair->parent_key_sql);
+			nargs = 1;
+			break;
+		case PLAN_TIMELINE_LIST:
+			appendStringInfo(&sql,
+							 "SELECT %s::pg_catalog.int8, %s, %s, %s, %s FROM %s WHERE %s ORDER BY 1",
+							 pair->parent_key_sql, pair->capacity_sql, pair->buffer_before_sql,
+							 pair->buffer_after_sql, pair->counter_sql, pair->parent_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false");
+			nargs = 0;
+			break;
+		case PLAN_CANDIDATES:
+			if (pair->during_sql == NULL)
+				elog(ERROR, "booking pair %d has no range column", pair->id);
+			/* the expression and predicate of the child's slot index (install script) */
+			appendStringInfo(&sql,
+							 "SELECT %s::pg_catalog.int8, %s, %s, %s FROM %s"
+							 " WHERE " BOOKING_SCHEMA ".slot_box(%s, %s)"
+							 "       OPERATOR(pg_catalog.&&) " BOOKING_SCHEMA ".slot_box($1, pg_catalog.tstzrange($2, $3))"
+							 "   AND %s IS NOT NULL AND %s = $1 AND %s AND %s <> $4",
+							 pair->child_key_sql, pair->during_sql, pair->spots_sql,
+							 pair->is_block_sql, pair->child_sql,
+							 pair->child_parent_sql, pair->during_sql,
+							 pair->during_sql, pair->child_parent_sql, pair->consuming_sql,
+							 pair->child_key_sql);
+			argtypes[1] = TIMESTAMPTZOID;
+			argtypes[2] = TIMESTAMPTZOID;
+			argtypes[3] = INT8OID;
+			nargs = 4;
 			break;
 		case PLAN_COUNT_ONE:
 			appendStringInfo(&sql,
@@ -540,4 +613,30 @@ pair_plan(BookingPair *pair, PairPlan which)
 	pair->plans[which] = plan;
 	pfree(sql.data);
 	return plan;
+}
+
+/*
+ * Runs one of the pair's statements as the parent table's owner, as the engine's own writes do
+ * (see engine.c).  The caller is connected to SPI.  Returns the SPI code.
+ */
+int
+pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count)
+{
+	Oid			save_userid;
+	int			save_sec;
+	volatile int ret = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(pair->parent_owner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(pair_plan(pair, which), args, NULL, false, count);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return ret;
 }

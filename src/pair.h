@@ -28,6 +28,10 @@ typedef enum PairPlan
 	PLAN_PEEK,					/* capacity, counter, timeline of one parent row */
 	PLAN_PEEK_LOCK,				/* the same, locking the row (repair) */
 	PLAN_KEY_SHARE,				/* the parent row exists; FOR KEY SHARE (foreign key) */
+	PLAN_TIMELINE_LOCK,			/* capacity, timeline, buffers of one parent row, locked */
+	PLAN_CANDIDATES,			/* consuming rows and blocks of one resource near a span */
+	PLAN_TIMELINE_READ,			/* capacity, timeline, buffers of one parent row, no lock */
+	PLAN_TIMELINE_LIST,			/* key, capacity, buffers of every timeline resource */
 	PLAN_COUNT_ONE,				/* consuming spots of one parent, from the child rows */
 	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
 	NUM_PAIR_PLANS
@@ -49,6 +53,7 @@ typedef struct BookingPair
 	AttrNumber	spots_att;		/* InvalidAttrNumber: every row takes one spot */
 	AttrNumber	status_att;
 	AttrNumber	during_att;		/* InvalidAttrNumber: pool only */
+	AttrNumber	kind_att;		/* InvalidAttrNumber: no blocks */
 	Oid			status_type;
 
 	/* parent columns */
@@ -56,6 +61,8 @@ typedef struct BookingPair
 	AttrNumber	capacity_att;
 	AttrNumber	counter_att;
 	AttrNumber	timeline_att;	/* InvalidAttrNumber: no timeline column */
+	AttrNumber	buffer_before_att;	/* InvalidAttrNumber: no buffer */
+	AttrNumber	buffer_after_att;
 
 	/* consuming status values: labels, and for enum status columns their OIDs */
 	int			nconsuming;
@@ -69,6 +76,10 @@ typedef struct BookingPair
 	char	   *capacity_sql;
 	char	   *counter_sql;
 	char	   *timeline_sql;	/* NULL: no timeline column */
+	char	   *buffer_before_sql;	/* an SQL expression: the column, or a zero interval */
+	char	   *buffer_after_sql;
+	char	   *during_sql;		/* NULL: no range column */
+	char	   *is_block_sql;	/* an SQL predicate on the child: the row is a block */
 	char	   *child_key_sql;
 	char	   *child_parent_sql;
 	char	   *spots_sql;		/* an SQL expression: the column, or 1 */
@@ -86,6 +97,7 @@ extern BookingPair *pair_at(int index);
 
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
+extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count);
 
 extern void pair_init(void);
 extern void pair_xact_end(void);

@@ -17,13 +17,16 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "engine.h"
 #include "pair.h"
+#include "timeline.h"
 
 PG_FUNCTION_INFO_V1(booking_guard);
 PG_FUNCTION_INFO_V1(booking_resource_guard);
@@ -142,16 +145,48 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 			integer_value(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
 	}
 
-	if (validate && claim->consumes && pair->during_att != InvalidAttrNumber)
+	value = heap_getattr(tuple, pair->child_key_att, desc, &isnull);
+	claim->row_id = isnull ? 0 :
+		integer_value(value, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+
+	/*
+	 * A range makes the row a timeline booking, judged at every instant; whether the resource
+	 * is a timeline resource is the engine's to check, under its lock.
+	 */
+	claim->has_range = false;
+	claim->is_block = false;
+	if (pair->during_att != InvalidAttrNumber)
 	{
-		(void) heap_getattr(tuple, pair->during_att, desc, &isnull);
+		value = heap_getattr(tuple, pair->during_att, desc, &isnull);
 		if (!isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a booking of pool resource %lld cannot have a time range",
-							(long long) claim->resource_id),
-					 errdetail("Pool resources have one capacity for the whole resource; \"during\" must be NULL."),
-					 errtable(rel)));
+		{
+			const char *why;
+
+			if (span_from_range(value, &claim->span, &why))
+				claim->has_range = true;
+			else if (validate && claim->consumes)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("a booking's time range must be bounded and not empty"),
+						 errdetail("The range given for resource %lld cannot be booked: %s.",
+								   (long long) claim->resource_id, why),
+						 errtable(rel)));
+			else
+				claim->consumes = false;	/* an old row with a range no rule can judge */
+		}
+	}
+	if (claim->has_range && pair->kind_att != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, pair->kind_att, desc, &isnull);
+		if (!isnull)
+		{
+			Oid			typoutput;
+			bool		varlena;
+
+			getTypeOutputInfo(TupleDescAttr(desc, pair->kind_att - 1)->atttypid, &typoutput,
+							  &varlena);
+			claim->is_block = strcmp(OidOutputFunctionCall(typoutput, value), "block") == 0;
+		}
 	}
 }
 
@@ -233,6 +268,97 @@ int_column(Relation rel, HeapTuple tuple, AttrNumber att, bool *isnull)
 	return (int32) integer_value(value, TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid);
 }
 
+static bool
+row_timeline(BookingPair *pair, Relation rel, HeapTuple tuple)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (pair->timeline_att == InvalidAttrNumber)
+		return false;
+	d = heap_getattr(tuple, pair->timeline_att, RelationGetDescr(rel), &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+static int64
+row_buffer(Relation rel, HeapTuple tuple, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (att == InvalidAttrNumber)
+		return 0;
+	d = heap_getattr(tuple, att, RelationGetDescr(rel), &isnull);
+	return isnull ? 0 : Max(buffer_usecs(d), 0);
+}
+
+/*
+ * An UPDATE of a resource that changes how its bookings are judged.  Switching between pool and
+ * timeline is refused while bookings take capacity (55000): their rows were admitted under the
+ * other rule.  On a timeline resource, lowering the capacity or widening a buffer is refused
+ * (23514, booking_capacity) where the bookings would then exceed the capacity at some instant.
+ * The UPDATE holds the resource's row, which every admission locks before deciding.
+ */
+static void
+check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup,
+					  int64 resource_id, int32 capacity)
+{
+	bool		was = row_timeline(pair, rel, oldtup);
+	bool		is = row_timeline(pair, rel, newtup);
+	bool		cap_null;
+	int32		old_capacity = int_column(rel, oldtup, pair->capacity_att, &cap_null);
+	TimelineRule rule;
+	TimelinePeak peak;
+	Span		all;
+
+	if (was != is)
+	{
+		Datum		args[1] = {Int64GetDatum(resource_id)};
+		bool		n;
+		int32		taken;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_plan(pair_plan(pair, PLAN_COUNT_ONE), args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "counting bookings failed");
+		taken = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n));
+		SPI_finish();
+		if (taken > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("resource %lld cannot become a %s resource while it has bookings",
+							(long long) resource_id, is ? "timeline" : "pool"),
+					 errdetail("%d spots are taken under the %s rule.", taken, was ? "timeline" : "pool"),
+					 errhint("Cancel or move its bookings first.")));
+		return;
+	}
+	if (!is)
+		return;
+
+	rule.capacity = capacity;
+	rule.before = row_buffer(rel, newtup, pair->buffer_before_att);
+	rule.after = row_buffer(rel, newtup, pair->buffer_after_att);
+	if (!cap_null && capacity >= old_capacity &&
+		rule.before <= row_buffer(rel, oldtup, pair->buffer_before_att) &&
+		rule.after <= row_buffer(rel, oldtup, pair->buffer_after_att))
+		return;					/* nothing got tighter */
+
+	all.lo = MIN_TIMESTAMP + USECS_PER_DAY * 366;
+	all.hi = END_TIMESTAMP - USECS_PER_DAY * 366;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	timeline_peak(pair, resource_id, &rule, all, 0, &peak);
+	SPI_finish();
+	if (peak.load > capacity)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("capacity of resource %lld cannot be lower than its bookings at every instant",
+						(long long) resource_id),
+				 errdetail("Capacity would be %d; at %s, %d spots are taken with the buffers as they would be.",
+						   capacity, timestamptz_to_str(peak.at), peak.load),
+				 errtableconstraint(rel, "booking_capacity")));
+}
+
 /*
  * The parent table's row trigger.  The counter is the engine's: a new resource starts at zero
  * and only the engine (admission, release, repair) changes it; an UPDATE that writes it gets
@@ -301,18 +427,6 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 					 errtable(rel)));
 	}
 
-	if (pair->timeline_att != InvalidAttrNumber)
-	{
-		Datum		timeline = heap_getattr(newtup, pair->timeline_att, RelationGetDescr(rel),
-											&isnull);
-
-		if (!isnull && DatumGetBool(timeline))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("timeline resources are not supported by booking 0.1.0"),
-					 errhint("Create pool resources (timeline = false).")));
-	}
-
 	key = heap_getattr(newtup, pair->parent_key_att, RelationGetDescr(rel), &isnull);
 	if (!cap_null && capacity < 0)
 		ereport(ERROR,
@@ -320,6 +434,13 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 				 errmsg("capacity must not be negative"),
 				 errdetail("Capacity would be %d.", capacity),
 				 errtableconstraint(rel, "resource_capacity_nonnegative")));
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && !isnull && !cap_null &&
+		!engine_writing_counter())
+		check_timeline_change(pair, rel, trigdata->tg_trigtuple, newtup,
+							  integer_value(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid),
+							  capacity);
+	if (row_timeline(pair, rel, newtup))
+		return PointerGetDatum(newtup);		/* its counter is no measure of its capacity */
 	if (!cap_null && !counter_null && counter > capacity && !engine_writing_counter())
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),

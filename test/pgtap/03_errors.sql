@@ -106,8 +106,8 @@ SELECT throws_ok('UPDATE booking.resource SET capacity = 1 WHERE id = 9001', '23
 SELECT is(pg_temp.error_of('UPDATE booking.resource SET capacity = 1 WHERE id = 9001'),
           '23514 | resource | booking_capacity | Capacity would be 1, reserved is 2.',
           'the capacity error names table resource and constraint booking_capacity, with the figures');
-SELECT throws_ok($$INSERT INTO booking.resource (name, capacity, timeline) VALUES ('pgtap room', 1, true)$$,
-                 '0A000', NULL, 'a timeline resource is 0A000 in 0.1.0');
+SELECT throws_ok($$UPDATE booking.resource SET timeline = true WHERE id = 9001$$,
+                 '55000', NULL, 'a pool resource with bookings cannot become a timeline resource: 55000');
 SELECT throws_ok('TRUNCATE booking.booking', '0A000', 'cannot truncate table booking',
                  'TRUNCATE booking.booking is 0A000');
 SELECT ok(pg_temp.error_of('TRUNCATE booking.booking') LIKE '0A000 | % | Use booking.reset() %',
