@@ -232,7 +232,9 @@ CREATE TABLE @extschema@.pair (
 	during_column name,
 	buffer_before_column name,
 	buffer_after_column name,
-	kind_column name
+	kind_column name,
+	min_notice_column name,
+	max_horizon_column name
 );
 COMMENT ON TABLE @extschema@.pair IS
 	'the parent/child table pairs under the engine''s protection; pair 1 is booking.resource/booking.booking';
@@ -251,12 +253,15 @@ COMMENT ON COLUMN @extschema@.pair.consuming IS 'the status values that consume 
 COMMENT ON COLUMN @extschema@.pair.during_column IS 'the child''s tstzrange column (NULL: pool only)';
 COMMENT ON COLUMN @extschema@.pair.buffer_before_column IS 'the parent''s interval column: time kept free before each booking (NULL: none)';
 COMMENT ON COLUMN @extschema@.pair.buffer_after_column IS 'the parent''s interval column: time kept free after each booking (NULL: none)';
+COMMENT ON COLUMN @extschema@.pair.min_notice_column IS 'the parent''s interval column: how far ahead a timeline booking must start at least (NULL: no limit)';
+COMMENT ON COLUMN @extschema@.pair.max_horizon_column IS 'the parent''s interval column: how far ahead a timeline booking may start at most (NULL: no limit)';
 COMMENT ON COLUMN @extschema@.pair.kind_column IS 'the child''s column whose value ''block'' marks an external busy block (NULL: no blocks)';
 
 INSERT INTO @extschema@.pair
 	VALUES (1, '@extschema@.resource', 'id', 'capacity', 'spots_reserved', 'timeline',
 			'@extschema@.booking', 'id', 'resource_id', 'spots', 'status',
-			'{held,pending,confirmed,completed}', 'during', 'buffer_before', 'buffer_after', 'kind');
+			'{held,pending,confirmed,completed}', 'during', 'buffer_before', 'buffer_after', 'kind',
+			'min_notice', 'max_horizon');
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.resource', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.booking', '');
@@ -344,6 +349,20 @@ STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'booking_availability';
 COMMENT ON FUNCTION @extschema@.availability(bigint, pg_catalog.tstzrange) IS
 	'spots still free on a resource (capacity less reserved), as of the caller''s snapshot';
+
+CREATE FUNCTION @extschema@.free_slots(
+	resource_id bigint,
+	within pg_catalog.tstzrange,
+	duration interval,
+	spots integer DEFAULT 1,
+	step interval DEFAULT NULL,
+	max integer DEFAULT 100)
+RETURNS TABLE (slot pg_catalog.tstzrange)
+LANGUAGE c
+STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'booking_free_slots';
+COMMENT ON FUNCTION @extschema@.free_slots(bigint, pg_catalog.tstzrange, interval, integer, interval, integer) IS
+	'free ranges of a duration on a timeline resource inside a range, on a grid of step (default: the duration), honouring buffers, blocks, notice and horizon; advice, not a hold';
 
 CREATE FUNCTION @extschema@.verify()
 RETURNS TABLE (

@@ -35,9 +35,19 @@ SELECT holder, during FROM booking.booking WHERE resource_id = :room ORDER BY lo
 -- a direct INSERT that overlaps: 23P01 on booking_no_overlap, naming the booking in the way
 INSERT INTO booking.booking (resource_id, holder, during) VALUES (:room, 'orm', '[2026-12-01 10:50, 2026-12-01 11:05)');
 \echo :LAST_ERROR_SQLSTATE
-\set VERBOSITY verbose
-INSERT INTO booking.booking (resource_id, holder, during) VALUES (:room, 'orm', '[2026-12-01 10:50, 2026-12-01 11:05)');
-\set VERBOSITY default
+-- what a driver sees of it: the SQLSTATE, the table and the constraint
+DO $$
+DECLARE
+	st text; tab text; con text;
+BEGIN
+	INSERT INTO booking.booking (resource_id, holder, during)
+	VALUES ((SELECT id FROM booking.resource WHERE name = 'therapy room'), 'orm',
+			'[2026-12-01 10:50, 2026-12-01 11:05)');
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, tab = TABLE_NAME, con = CONSTRAINT_NAME;
+	RAISE NOTICE 'sqlstate %, table %, constraint %', st, tab, con;
+END
+$$;
 
 -- a reschedule is one step: ann's own old range does not block her new one
 UPDATE booking.booking SET during = '[2026-12-01 10:05, 2026-12-01 11:00)' WHERE holder = 'ann';

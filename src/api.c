@@ -17,8 +17,11 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
+#include "utils/rangetypes.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 
 #include "compat.h"
 #include "audit.h"
@@ -33,6 +36,7 @@ PG_FUNCTION_INFO_V1(booking_availability);
 PG_FUNCTION_INFO_V1(booking_verify);
 PG_FUNCTION_INFO_V1(booking_repair);
 PG_FUNCTION_INFO_V1(booking_reset);
+PG_FUNCTION_INFO_V1(booking_free_slots);
 
 /* Columns of booking.result, in order. */
 enum
@@ -97,6 +101,7 @@ begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext old;
 	TupleDesc	tupdesc;
+	Oid			rettype;
 	Tuplestorestate *store;
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
@@ -106,9 +111,19 @@ begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 				 errmsg("set-valued function called in context that cannot accept a set")));
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = CreateTupleDescCopy(tupdesc);
+	switch (get_call_result_type(fcinfo, &rettype, &tupdesc))
+	{
+		case TYPEFUNC_COMPOSITE:
+			tupdesc = CreateTupleDescCopy(tupdesc);
+			break;
+		case TYPEFUNC_SCALAR:
+			/* a one-column RETURNS TABLE: a row of that one value */
+			tupdesc = CreateTemplateTupleDesc(1);
+			TupleDescInitEntry(tupdesc, (AttrNumber) 1, "value", rettype, -1, 0);
+			break;
+		default:
+			elog(ERROR, "return type must be a row type");
+	}
 	store = tuplestore_begin_heap(true, false, work_mem);
 	rsinfo->returnMode = SFRM_Materialize;
 	rsinfo->setResult = store;
@@ -117,6 +132,80 @@ begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 
 	*desc = tupdesc;
 	return store;
+}
+
+/* How many alternatives a refused book_slot() offers, and how far from the range it looks. */
+#define ALTERNATIVES_MAX 3
+#define ALTERNATIVES_REACH (7 * USECS_PER_DAY)
+
+static const char *
+refusal_reason(AdmitOutcome outcome)
+{
+	switch (outcome)
+	{
+		case ADMIT_CONFLICT:
+			return "conflict";
+		case ADMIT_TOO_SOON:
+			return "too_soon";
+		case ADMIT_TOO_FAR:
+			return "too_far";
+		default:
+			return "full";
+	}
+}
+
+/* A span as the tstzrange [lo, hi). */
+static Datum
+span_datum(TypeCacheEntry *typcache, Span span)
+{
+	RangeBound	lower;
+	RangeBound	upper;
+
+	lower.val = TimestampTzGetDatum(span.lo);
+	lower.infinite = false;
+	lower.inclusive = true;
+	lower.lower = true;
+	upper.val = TimestampTzGetDatum(span.hi);
+	upper.infinite = false;
+	upper.inclusive = false;
+	upper.lower = false;
+	return RangeTypePGetDatum(booking_make_range(typcache, &lower, &upper));
+}
+
+/* A tstzrange[] of spans, in the caller's memory context. */
+static Datum
+spans_to_array(Span *spans, int n)
+{
+	TypeCacheEntry *typcache = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = span_datum(typcache, spans[i]);
+	return PointerGetDatum(construct_array(elems, n, TSTZRANGEOID, typcache->typlen,
+										   typcache->typbyval, typcache->typalign));
+}
+
+/*
+ * The alternatives a refused timeline booking is offered: the nearest free ranges of the same
+ * length, before and after, found under the locks the refusal took (same transaction), so that
+ * booking one of them at once cannot meet a booking made in between.
+ */
+static Datum
+alternatives_for(BookingPair *pair, const AdmitResult *refusal, int32 spots)
+{
+	TimelineRule rule;
+	bool		is_timeline;
+	Span		found[ALTERNATIVES_MAX];
+	int			n = 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (timeline_lock_resource(pair, refusal->resource_id, &is_timeline, &rule) && is_timeline)
+		n = timeline_alternatives(pair, refusal->resource_id, &rule, refusal->wanted, spots, 0,
+								  ALTERNATIVES_REACH, ALTERNATIVES_MAX, found);
+	SPI_finish();
+	return spans_to_array(found, n);
 }
 
 /*
@@ -243,7 +332,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	rec.during = args[3];
 	rec.during_null = PG_ARGISNULL(2);
 	rec.ok = inserted;
-	rec.reason = inserted ? NULL : soft.result.outcome == ADMIT_CONFLICT ? "conflict" : "full";
+	rec.reason = inserted ? NULL : refusal_reason(soft.result.outcome);
 	rec.booking_id = booking_id;
 	rec.status = status;
 	rec.status_null = !inserted;
@@ -274,6 +363,11 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	{
 		values[RESULT_DURING] = PG_GETARG_DATUM(2);
 		isnull[RESULT_DURING] = false;
+	}
+	if (!inserted && soft.result.outcome == ADMIT_CONFLICT)
+	{
+		values[RESULT_ALTERNATIVES] = alternatives_for(pair, &soft.result, spots);
+		isnull[RESULT_ALTERNATIVES] = false;
 	}
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
@@ -703,4 +797,95 @@ booking_reset(PG_FUNCTION_ARGS)
 	deleted = SPI_processed;
 	SPI_finish();
 	PG_RETURN_INT64((int64) deleted);
+}
+
+/*
+ * free_slots(resource_id, within, duration, spots, step, max) returns setof tstzrange
+ *
+ * Free ranges of the given duration for the given spots inside within, starting on a grid of
+ * step from its start (default: the duration, back to back), honouring buffers, blocks, notice
+ * and horizon, in order, up to max.  Advice for a booking page: no lock is taken, book_slot()
+ * decides.
+ */
+Datum
+booking_free_slots(PG_FUNCTION_ARGS)
+{
+	BookingPair *pair;
+	int64		resource_id;
+	Span		within;
+	int64		length;
+	int32		spots;
+	int64		step;
+	int32		max;
+	const char *why;
+	TimelineRule rule;
+	bool		is_timeline;
+	Span	   *found;
+	int			n;
+	int			i;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+
+	require_arg(fcinfo, 0, "resource_id");
+	require_arg(fcinfo, 1, "within");
+	require_arg(fcinfo, 2, "duration");
+	resource_id = PG_GETARG_INT64(0);
+	if (!span_from_range(PG_GETARG_DATUM(1), &within, &why))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("within must be a bounded, non-empty range"),
+				 errdetail("The range given cannot be searched: %s.", why)));
+	length = buffer_usecs(PG_GETARG_DATUM(2));
+	spots = PG_ARGISNULL(3) ? 1 : PG_GETARG_INT32(3);
+	step = PG_ARGISNULL(4) ? length : buffer_usecs(PG_GETARG_DATUM(4));
+	max = PG_ARGISNULL(5) ? 100 : PG_GETARG_INT32(5);
+	if (length <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("duration must be positive")));
+	if (step <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step must be positive")));
+	if (spots <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("spots must be greater than zero"),
+				 errdetail("spots is %d.", spots)));
+	if (max < 0 || max > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max must be between 0 and 10000"),
+				 errdetail("max is %d.", max)));
+
+	store = begin_materialize(fcinfo, &desc);
+	pair = pair_by_id(BOOKING_OWN_PAIR);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!timeline_read_resource(pair, resource_id, &is_timeline, &rule))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("resource %lld does not exist", (long long) resource_id)));
+	if (!is_timeline)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("free slots are searched on timeline resources only"),
+				 errdetail("Resource %lld is a pool resource; see availability().",
+						   (long long) resource_id)));
+	found = palloc(sizeof(Span) * Max(max, 1));
+	n = timeline_free_slots(pair, resource_id, &rule, within, length, spots, step, max, found);
+	SPI_finish();
+
+	{
+		TypeCacheEntry *typcache = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+
+		for (i = 0; i < n; i++)
+		{
+			Datum		value = span_datum(typcache, found[i]);
+			bool		null = false;
+
+			tuplestore_putvalues(store, desc, &value, &null);
+		}
+	}
+	return (Datum) 0;
 }

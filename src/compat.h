@@ -63,6 +63,17 @@ typedef bool booking_update_indexes_t;
 #endif
 
 /*
+ * PostgreSQL 16 gave make_range() an error-context argument for soft errors.
+ */
+#if PG_VERSION_NUM >= 160000
+#define booking_make_range(typcache, lower, upper) \
+	make_range((typcache), (lower), (upper), false, NULL)
+#else
+#define booking_make_range(typcache, lower, upper) \
+	make_range((typcache), (lower), (upper), false)
+#endif
+
+/*
  * PostgreSQL 16 replaced the (unused here) SPI plan flags but kept SPI_keepplan; nothing to map.
  * PostgreSQL 18 added PG_MODULE_MAGIC_EXT; the plain form still works everywhere.
  */

@@ -242,7 +242,7 @@ give_spots(BookingPair *pair, int64 resource_id, int32 spots)
  */
 static AdmitOutcome
 admit_on_timeline(BookingPair *pair, const RowClaim *claim, int32 counter_delta,
-				  AdmitResult *result)
+				  bool new_range, AdmitResult *result)
 {
 	TimelineRule rule;
 	bool		is_timeline;
@@ -262,6 +262,22 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, int32 counter_delta,
 						(long long) claim->resource_id),
 				 errdetail("Pool resources have one capacity for the whole resource; \"during\" must be NULL.")));
 	result->capacity = rule.capacity;
+
+	/* notice and horizon: a policy on new ranges, not on rows already booked */
+	if (!claim->is_block && new_range)
+	{
+		switch (timeline_timing(&rule, claim->span.lo))
+		{
+			case TIMING_TOO_SOON:
+				result->outcome = ADMIT_TOO_SOON;
+				return ADMIT_TOO_SOON;
+			case TIMING_TOO_FAR:
+				result->outcome = ADMIT_TOO_FAR;
+				return ADMIT_TOO_FAR;
+			case TIMING_OK:
+				break;
+		}
+	}
 
 	if (!claim->is_block)
 	{
@@ -369,17 +385,21 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		 * and shifts the counter by the difference; a move gives the old resource its spots
 		 * back, row locks in ascending id order like the advisory locks.
 		 */
+		bool		new_range = !(same_resource && old_claim->has_range &&
+								  old_claim->span.lo == new_claim->span.lo &&
+								  old_claim->span.hi == new_claim->span.hi);
+
 		if (same_resource)
 			outcome = admit_on_timeline(pair, new_claim, new_claim->spots - old_claim->spots,
-										result);
+										new_range, result);
 		else if (had && old_claim->resource_id < new_claim->resource_id)
 		{
 			give_spots(pair, old_claim->resource_id, old_claim->spots);
-			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, result);
+			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, new_range, result);
 		}
 		else
 		{
-			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, result);
+			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, new_range, result);
 			if (had && outcome == ADMIT_OK)
 				give_spots(pair, old_claim->resource_id, old_claim->spots);
 		}
@@ -437,6 +457,16 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 						   pair->parent_sql, pair->parent_key_sql,
 						   (long long) result->resource_id),
 				 errtable(rel)));
+
+	if (result->outcome == ADMIT_TOO_SOON || result->outcome == ADMIT_TOO_FAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("booking of resource %lld starts %s", (long long) result->resource_id,
+						result->outcome == ADMIT_TOO_SOON ? "sooner than its minimum notice"
+						: "later than its booking horizon"),
+				 errdetail("The range asked for is %s.", span_to_cstring(result->wanted)),
+				 errtableconstraint(rel, result->outcome == ADMIT_TOO_SOON ? "booking_notice"
+									: "booking_horizon")));
 
 	if (result->outcome == ADMIT_CONFLICT)
 	{

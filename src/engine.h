@@ -19,7 +19,9 @@ typedef enum AdmitOutcome
 	ADMIT_OK,					/* admitted; the counter now includes the spots */
 	ADMIT_FULL,					/* not enough room; nothing changed */
 	ADMIT_NO_RESOURCE,			/* the resource does not exist; nothing changed */
-	ADMIT_CONFLICT				/* a timeline resource is full at some instant of the range */
+	ADMIT_CONFLICT,				/* a timeline resource is full at some instant of the range */
+	ADMIT_TOO_SOON,				/* the range starts sooner than the resource's min_notice */
+	ADMIT_TOO_FAR				/* the range starts later than the resource's max_horizon */
 } AdmitOutcome;
 
 /* What a row takes from a resource: nothing unless consumes. */

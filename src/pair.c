@@ -206,6 +206,18 @@ key_index_of(Oid relid, AttrNumber keyatt)
 	return result;
 }
 
+static AttrNumber column_of(int32 pairid, Oid relid, const char *column);
+
+/* A parent column as SQL, or a NULL interval when the pair names none. */
+static const char *
+column_or_null(BookingPair *p, const char *column)
+{
+	if (column == NULL)
+		return "NULL::pg_catalog.interval";
+	column_of(p->id, p->parent_relid, column);
+	return quote_identifier(column);
+}
+
 static AttrNumber
 column_of(int32 pairid, Oid relid, const char *column)
 {
@@ -241,7 +253,7 @@ load_pairs(void)
 	ret = SPI_execute("SELECT id, parent::pg_catalog.oid, parent_key, capacity_column, counter_column,"
 					  " timeline_column, child::pg_catalog.oid, child_key, child_parent, spots_column,"
 					  " status_column, consuming, during_column, buffer_before_column,"
-					  " buffer_after_column, kind_column"
+					  " buffer_after_column, kind_column, min_notice_column, max_horizon_column"
 					  " FROM " BOOKING_SCHEMA ".pair ORDER BY id",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -328,6 +340,8 @@ load_pairs(void)
 				: pstrdup("'0'::pg_catalog.interval");
 			p->buffer_after_sql = after != NULL ? pstrdup(quote_identifier(after))
 				: pstrdup("'0'::pg_catalog.interval");
+			p->min_notice_sql = pstrdup(column_or_null(p, SPI_getvalue(tup, desc, 17)));
+			p->max_horizon_sql = pstrdup(column_or_null(p, SPI_getvalue(tup, desc, 18)));
 			if (kind != NULL)
 			{
 				p->kind_att = column_of(p->id, p->child_relid, kind);
@@ -528,19 +542,21 @@ pair_plan(BookingPair *pair, PairPlan which)
 			break;
 		case PLAN_TIMELINE_LOCK:
 			appendStringInfo(&sql,
-							 "SELECT %s, %s, %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
+							 "SELECT %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
 							 pair->capacity_sql,
 							 pair->timeline_sql ? pair->timeline_sql : "false",
 							 pair->buffer_before_sql, pair->buffer_after_sql,
+							 pair->min_notice_sql, pair->max_horizon_sql,
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;
 		case PLAN_TIMELINE_READ:
 			appendStringInfo(&sql,
-							 "SELECT %s, %s, %s, %s FROM %s WHERE %s = $1",
+							 "SELECT %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1",
 							 pair->capacity_sql,
 							 pair->timeline_sql ? pair->timeline_sql : "false",
 							 pair->buffer_before_sql, pair->buffer_after_sql,
+							 pair->min_notice_sql, pair->max_horizon_sql,
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;

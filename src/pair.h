@@ -78,6 +78,8 @@ typedef struct BookingPair
 	char	   *timeline_sql;	/* NULL: no timeline column */
 	char	   *buffer_before_sql;	/* an SQL expression: the column, or a zero interval */
 	char	   *buffer_after_sql;
+	char	   *min_notice_sql;	/* an SQL expression: the column, or a NULL interval */
+	char	   *max_horizon_sql;
 	char	   *during_sql;		/* NULL: no range column */
 	char	   *is_block_sql;	/* an SQL predicate on the child: the row is a block */
 	char	   *child_key_sql;

@@ -19,7 +19,9 @@
 #include <float.h>
 
 #include "catalog/pg_type.h"
+#include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/geo_decls.h"
@@ -129,6 +131,12 @@ read_rule(BookingPair *pair, PairPlan which, int64 resource_id, bool *is_timelin
 	rule->before = isnull ? 0 : Max(buffer_usecs(d), 0);
 	d = SPI_getbinval(tup, desc, 4, &isnull);
 	rule->after = isnull ? 0 : Max(buffer_usecs(d), 0);
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	rule->has_notice = !isnull;
+	rule->notice = isnull ? 0 : buffer_usecs(d);
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	rule->has_horizon = !isnull;
+	rule->horizon = isnull ? 0 : buffer_usecs(d);
 	return true;
 }
 
@@ -147,7 +155,7 @@ timeline_read_resource(BookingPair *pair, int64 resource_id, bool *is_timeline,
 	return read_rule(pair, PLAN_TIMELINE_READ, resource_id, is_timeline, rule);
 }
 
-/* One change of load at one instant, for the sweep. */
+/* One change of load at one instant, for the sweep; and the load from one instant on. */
 typedef struct LoadEvent
 {
 	TimestampTz at;
@@ -167,13 +175,16 @@ cmp_event(const void *a, const void *b)
 }
 
 /*
- * The peak load inside window (a booking's widened span) from the resource's consuming rows and
- * blocks, leaving out exclude_row (the row being rewritten, so that a reschedule is judged as
- * one step).  The caller holds the resource's locks and is connected to SPI.
+ * The load profile inside window from the resource's consuming rows and blocks, leaving out
+ * exclude_row (the row being rewritten, so that a reschedule is judged as one step): the steps
+ * at which the load changes, each holding from its instant to the next (the last to the window's
+ * end), starting at window.lo.  Also fills, when peak is given, where the load peaks and a row
+ * that takes part in it.  The caller holds the resource's locks (or wants advice only) and is
+ * connected to SPI.  Returns the number of steps.
  */
-void
-timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span window,
-			  int64 exclude_row, TimelinePeak *peak)
+static int
+load_profile(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span window,
+			 int64 exclude_row, LoadStep **steps_out, TimelinePeak *peak)
 {
 	Datum		args[4];
 	int			ret;
@@ -185,9 +196,12 @@ timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Sp
 	Span	   *spans;
 	Span	   *own;
 	bool	   *blocks;
+	LoadStep   *steps;
+	int			nsteps = 0;
 	int32		load = 0;
 
-	memset(peak, 0, sizeof(TimelinePeak));
+	if (peak != NULL)
+		memset(peak, 0, sizeof(TimelinePeak));
 
 	/* A booking near the window reaches into it through its own buffers. */
 	args[0] = Int64GetDatum(resource_id);
@@ -199,13 +213,11 @@ timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Sp
 		elog(ERROR, "looking up overlapping bookings failed: %s", SPI_result_code_string(ret));
 
 	n = SPI_processed;
-	if (n == 0)
-		return;
-	events = palloc(sizeof(LoadEvent) * n * 2);
-	ids = palloc(sizeof(int64) * n);
-	spans = palloc(sizeof(Span) * n);
-	own = palloc(sizeof(Span) * n);
-	blocks = palloc(sizeof(bool) * n);
+	events = palloc(sizeof(LoadEvent) * (n * 2 + 1));
+	ids = palloc(sizeof(int64) * (n + 1));
+	spans = palloc(sizeof(Span) * (n + 1));
+	own = palloc(sizeof(Span) * (n + 1));
+	blocks = palloc(sizeof(bool) * (n + 1));
 
 	for (i = 0; i < n; i++)
 	{
@@ -214,17 +226,18 @@ timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Sp
 		bool		isnull;
 		Datum		d;
 		const char *why;
-		Span		s;
+		Span		sp;
 		int32		spots;
 
 		ids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		blocks[i] = false;
 		d = SPI_getbinval(tup, desc, 2, &isnull);
-		if (isnull || !span_from_range(d, &s, &why))
+		if (isnull || !span_from_range(d, &sp, &why))
 		{
 			spans[i].lo = spans[i].hi = 0;
 			continue;
 		}
-		own[i] = s;
+		own[i] = sp;
 		d = SPI_getbinval(tup, desc, 4, &isnull);
 		blocks[i] = !isnull && DatumGetBool(d);
 		if (blocks[i])
@@ -233,25 +246,35 @@ timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Sp
 		{
 			d = SPI_getbinval(tup, desc, 3, &isnull);
 			spots = isnull ? 1 : DatumGetInt32(d);
-			s = widen(s, rule);
+			sp = widen(sp, rule);
 		}
 		/* only the part inside the window counts */
-		s.lo = Max(s.lo, window.lo);
-		s.hi = Min(s.hi, window.hi);
-		spans[i] = s;
-		if (s.lo >= s.hi)
+		sp.lo = Max(sp.lo, window.lo);
+		sp.hi = Min(sp.hi, window.hi);
+		spans[i] = sp;
+		if (sp.lo >= sp.hi)
 			continue;
-		events[nevents].at = s.lo;
+		events[nevents].at = sp.lo;
 		events[nevents++].delta = spots;
-		events[nevents].at = s.hi;
+		events[nevents].at = sp.hi;
 		events[nevents++].delta = -spots;
 	}
 
 	qsort(events, nevents, sizeof(LoadEvent), cmp_event);
+	steps = palloc(sizeof(LoadStep) * (nevents + 1));
+	steps[nsteps].at = window.lo;
+	steps[nsteps++].load = 0;
 	for (i = 0; i < (uint64) nevents; i++)
 	{
 		load += events[i].delta;
-		if (load > peak->load)
+		if (steps[nsteps - 1].at == events[i].at)
+			steps[nsteps - 1].load = load;
+		else
+		{
+			steps[nsteps].at = events[i].at;
+			steps[nsteps++].load = load;
+		}
+		if (peak != NULL && load > peak->load)
 		{
 			peak->load = load;
 			peak->at = events[i].at;
@@ -259,7 +282,7 @@ timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Sp
 	}
 
 	/* name a row that covers the peak: the one that starts first */
-	if (peak->load > 0)
+	if (peak != NULL && peak->load > 0)
 	{
 		for (i = 0; i < n; i++)
 		{
@@ -272,6 +295,213 @@ timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Sp
 			}
 		}
 	}
+	*steps_out = steps;
+	return nsteps;
+}
+
+/*
+ * The peak load inside window (a booking's widened span), and a row that takes part in it.
+ */
+void
+timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span window,
+			  int64 exclude_row, TimelinePeak *peak)
+{
+	LoadStep   *steps;
+
+	(void) load_profile(pair, resource_id, rule, window, exclude_row, &steps, peak);
+}
+
+/*
+ * Whether a booking may start at start: not sooner than the notice, not later than the horizon,
+ * both counted from the transaction's start.
+ */
+TimelineTiming
+timeline_timing(const TimelineRule *rule, TimestampTz start)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (rule->has_notice && start < now + rule->notice)
+		return TIMING_TOO_SOON;
+	if (rule->has_horizon && start > now + rule->horizon)
+		return TIMING_TOO_FAR;
+	return TIMING_OK;
+}
+
+/*
+ * The free stretches of a load profile for `spots` more: maximal spans in which the load leaves
+ * room for them.  Returns how many; *out is palloc'd.
+ */
+static int
+free_stretches(LoadStep *steps, int nsteps, Span window, int32 capacity, int32 spots, Span **out)
+{
+	Span	   *free = palloc(sizeof(Span) * (nsteps + 1));
+	int			nfree = 0;
+	int			i;
+
+	for (i = 0; i < nsteps; i++)
+	{
+		TimestampTz lo = steps[i].at;
+		TimestampTz hi = i + 1 < nsteps ? steps[i + 1].at : window.hi;
+
+		if (lo >= hi || (int64) steps[i].load + spots > capacity)
+			continue;
+		if (nfree > 0 && free[nfree - 1].hi == lo)
+			free[nfree - 1].hi = hi;
+		else
+		{
+			free[nfree].lo = lo;
+			free[nfree++].hi = hi;
+		}
+	}
+	*out = free;
+	return nfree;
+}
+
+/*
+ * Ranges of the same length as wanted where `spots` would fit, nearest first, before and after
+ * wanted, within `reach` of it: in each free stretch, the start nearest to the wanted one that
+ * fits the booking widened by its buffers, and honours notice and horizon.  Up to max of them,
+ * sorted by start.  The caller holds the resource's locks, so that what is offered is what the
+ * same transaction could book.  Returns how many.
+ */
+int
+timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
+					  Span wanted, int32 spots, int64 exclude_row, int64 reach, int max,
+					  Span *out)
+{
+	int64		length = wanted.hi - wanted.lo;
+	int64		need = length + rule->before + rule->after;
+	Span		window;
+	LoadStep   *steps;
+	int			nsteps;
+	Span	   *free;
+	int			nfree;
+	int			i;
+	Span	   *found;
+	int64	   *distance;
+	int			nfound = 0;
+
+	window.lo = wanted.lo - reach - rule->before;
+	window.hi = wanted.hi + reach + rule->after;
+	nsteps = load_profile(pair, resource_id, rule, window, exclude_row, &steps, NULL);
+	nfree = free_stretches(steps, nsteps, window, rule->capacity, spots, &free);
+
+	found = palloc(sizeof(Span) * (nfree + 1));
+	distance = palloc(sizeof(int64) * (nfree + 1));
+	for (i = 0; i < nfree; i++)
+	{
+		/* starts s with [s - before, s + length + after) inside the stretch */
+		TimestampTz first = free[i].lo + rule->before;
+		TimestampTz last = free[i].hi - rule->after - length;
+		TimestampTz s;
+
+		/* the stretches at the window's edges may go on beyond it: leave those ends out */
+		if (free[i].lo == window.lo)
+			first = Max(first, wanted.lo - reach);
+		if (free[i].hi == window.hi)
+			last = Min(last, wanted.lo + reach);
+		if (free[i].hi - free[i].lo < need || first > last)
+			continue;
+		if (rule->has_notice)
+			first = Max(first, GetCurrentTransactionStartTimestamp() + rule->notice);
+		if (rule->has_horizon)
+			last = Min(last, GetCurrentTransactionStartTimestamp() + rule->horizon);
+		if (first > last)
+			continue;
+		s = wanted.lo < first ? first : wanted.lo > last ? last : wanted.lo;
+		if (s == wanted.lo)
+			continue;			/* that is the range refused */
+		found[nfound].lo = s;
+		found[nfound].hi = s + length;
+		distance[nfound++] = s > wanted.lo ? s - wanted.lo : wanted.lo - s;
+	}
+
+	/* keep the nearest max, then order them by start */
+	{
+		int			k;
+		int			kept = 0;
+
+		for (k = 0; k < max && nfound > 0; k++)
+		{
+			int			best = 0;
+			int			j;
+
+			for (j = 1; j < nfound; j++)
+				if (distance[j] < distance[best])
+					best = j;
+			out[kept++] = found[best];
+			found[best] = found[nfound - 1];
+			distance[best] = distance[nfound - 1];
+			nfound--;
+		}
+		for (k = 1; k < kept; k++)
+		{
+			Span		v = out[k];
+			int			j = k - 1;
+
+			while (j >= 0 && out[j].lo > v.lo)
+			{
+				out[j + 1] = out[j];
+				j--;
+			}
+			out[j + 1] = v;
+		}
+		return kept;
+	}
+}
+
+/*
+ * Free ranges of `length` for `spots` inside within, starting on a grid of `step` from its
+ * start, in order, up to max: what a booking page would offer.  No lock is taken; the answer is
+ * advice, book_slot() decides.  Returns how many.
+ */
+int
+timeline_free_slots(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span within,
+					int64 length, int32 spots, int64 step, int max, Span *out)
+{
+	Span		window;
+	LoadStep   *steps;
+	int			nsteps;
+	Span	   *free;
+	int			nfree;
+	int			i;
+	int			n = 0;
+	TimestampTz s = within.lo;
+
+	window.lo = within.lo - rule->before;
+	window.hi = within.hi + rule->after;
+	nsteps = load_profile(pair, resource_id, rule, window, 0, &steps, NULL);
+	nfree = free_stretches(steps, nsteps, window, rule->capacity, spots, &free);
+
+	i = 0;
+	while (n < max && s + length <= within.hi && i < nfree)
+	{
+		TimestampTz lo = s - rule->before;
+		TimestampTz hi = s + length + rule->after;
+
+		CHECK_FOR_INTERRUPTS();
+		while (i < nfree && free[i].hi < hi)
+			i++;
+		if (i >= nfree)
+			break;
+		if (free[i].lo <= lo && timeline_timing(rule, s) == TIMING_OK)
+		{
+			out[n].lo = s;
+			out[n++].hi = s + length;
+			s += Max(step, 1);
+			continue;
+		}
+		/* jump to the first grid start that could fit in this stretch */
+		if (free[i].lo > lo)
+		{
+			int64		gap = free[i].lo + rule->before - s;
+
+			s += ((gap + step - 1) / step) * step;
+		}
+		else
+			s += step;
+	}
+	return n;
 }
 
 /*

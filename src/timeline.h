@@ -24,7 +24,25 @@ typedef struct TimelineRule
 	int32		capacity;
 	int64		before;			/* buffer before each booking, microseconds */
 	int64		after;			/* buffer after each booking, microseconds */
+	bool		has_notice;		/* min_notice is set */
+	int64		notice;			/* a booking starts at least this long after now */
+	bool		has_horizon;	/* max_horizon is set */
+	int64		horizon;		/* a booking starts at most this long after now */
 } TimelineRule;
+
+typedef enum TimelineTiming
+{
+	TIMING_OK,
+	TIMING_TOO_SOON,
+	TIMING_TOO_FAR
+} TimelineTiming;
+
+/* The load from one instant until the next step. */
+typedef struct LoadStep
+{
+	TimestampTz at;
+	int32		load;
+} LoadStep;
 
 /* Where the load peaks inside a span, and one row that takes part in that peak. */
 typedef struct TimelinePeak
@@ -47,5 +65,12 @@ extern bool timeline_read_resource(BookingPair *pair, int64 resource_id, bool *i
 								   TimelineRule *rule);
 extern void timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
 						  Span window, int64 exclude_row, TimelinePeak *peak);
+extern TimelineTiming timeline_timing(const TimelineRule *rule, TimestampTz start);
+extern int	timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
+								  Span wanted, int32 spots, int64 exclude_row, int64 reach,
+								  int max, Span *out);
+extern int	timeline_free_slots(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
+								Span within, int64 length, int32 spots, int64 step, int max,
+								Span *out);
 
 #endif							/* BOOKING_TIMELINE_H */
