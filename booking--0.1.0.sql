@@ -364,6 +364,113 @@ AS 'MODULE_PATHNAME', 'booking_free_slots';
 COMMENT ON FUNCTION @extschema@.free_slots(bigint, pg_catalog.tstzrange, interval, integer, interval, integer) IS
 	'free ranges of a duration on a timeline resource inside a range, on a grid of step (default: the duration), honouring buffers, blocks, notice and horizon; advice, not a hold';
 
+/*
+ * Blocks from an external calendar.  Written in PL/pgSQL: every write below goes through the
+ * engine's trigger like any other, which takes the resource's locks; a block is never refused
+ * (it is a fact from another calendar), and the bookings it meets are returned for a person to
+ * resolve.
+ */
+CREATE FUNCTION @extschema@.sync_blocks(
+	resource_id bigint,
+	source text,
+	blocks jsonb)
+RETURNS TABLE (
+	booking_id bigint,
+	holder text,
+	during pg_catalog.tstzrange,
+	block_id bigint,
+	block_external_id text,
+	block_during pg_catalog.tstzrange)
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+	rid bigint := resource_id;
+	src text := source;
+	is_timeline boolean;
+	xids text[];
+	spans tstzrange[];
+	bad record;
+BEGIN
+	IF rid IS NULL OR src IS NULL OR blocks IS NULL THEN
+		RAISE EXCEPTION 'resource_id, source and blocks must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF jsonb_typeof(blocks) <> 'array' THEN
+		RAISE EXCEPTION 'blocks must be a JSON array'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Each element is an object with "external_id" and "during" (a tstzrange).';
+	END IF;
+	SELECT r.timeline INTO is_timeline FROM @extschema@.resource r WHERE r.id = rid;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'resource % does not exist', rid USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT is_timeline THEN
+		RAISE EXCEPTION 'blocks can only be synced to a timeline resource'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('Resource %s is a pool resource.', rid);
+	END IF;
+
+	BEGIN
+		SELECT coalesce(array_agg(e->>'external_id'), '{}'), coalesce(array_agg((e->>'during')::tstzrange), '{}')
+		  INTO xids, spans
+		  FROM jsonb_array_elements(blocks) e;
+	EXCEPTION WHEN data_exception THEN
+		RAISE EXCEPTION 'a block''s "during" is not a tstzrange'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = SQLERRM;
+	END;
+	SELECT w.xid, w.span INTO bad FROM unnest(xids, spans) AS w(xid, span)
+	 WHERE w.xid IS NULL OR w.span IS NULL OR isempty(w.span)
+		OR lower_inf(w.span) OR upper_inf(w.span)
+		OR NOT isfinite(lower(w.span)) OR NOT isfinite(upper(w.span))
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'every block needs an external_id and a bounded, non-empty during'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The block %s / %s is not one.', coalesce(bad.xid, 'null'),
+								  coalesce(bad.span::text, 'null'));
+	END IF;
+	SELECT w.xid INTO bad FROM unnest(xids) AS w(xid) GROUP BY w.xid HAVING count(*) > 1 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'external_id % appears more than once', bad.xid
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	/* the source's blocks become exactly the ones given: removed, moved, added */
+	DELETE FROM @extschema@.booking b
+	 WHERE b.resource_id = rid AND b.kind = 'block' AND b.source = src
+	   AND b.external_id <> ALL (xids);
+	UPDATE @extschema@.booking b SET during = w.span, updated_at = now()
+	  FROM unnest(xids, spans) AS w(xid, span)
+	 WHERE b.resource_id = rid AND b.kind = 'block' AND b.source = src
+	   AND b.external_id = w.xid AND b.during IS DISTINCT FROM w.span;
+	INSERT INTO @extschema@.booking (resource_id, holder, during, kind, source, external_id)
+	SELECT rid, 'block:' || src, w.span, 'block', src, w.xid
+	  FROM unnest(xids, spans) AS w(xid, span)
+	 WHERE NOT EXISTS (SELECT FROM @extschema@.booking b
+						WHERE b.resource_id = rid AND b.kind = 'block' AND b.source = src
+						  AND b.external_id = w.xid)
+	 ORDER BY lower(w.span), w.xid;
+
+	/* the bookings (widened by the buffers, as the engine sees them) that a block of this source meets */
+	RETURN QUERY
+	SELECT b.id, b.holder, b.during, k.id, k.external_id, k.during
+	  FROM @extschema@.booking k
+	  JOIN @extschema@.resource r ON r.id = k.resource_id
+	  JOIN @extschema@.booking b ON b.resource_id = k.resource_id
+	 WHERE k.resource_id = rid AND k.kind = 'block' AND k.source = src
+	   AND b.kind = 'booking' AND b.status IN ('held', 'pending', 'confirmed', 'completed')
+	   AND b.during IS NOT NULL
+	   AND tstzrange(lower(b.during) - make_interval(secs => extract(epoch FROM r.buffer_before)),
+					 upper(b.during) + make_interval(secs => extract(epoch FROM r.buffer_after)))
+		   && k.during
+	 ORDER BY lower(b.during), b.id, k.id;
+END
+$body$;
+COMMENT ON FUNCTION @extschema@.sync_blocks(bigint, text, jsonb) IS
+	'replaces one source''s blocks on a timeline resource with the given ones (by external_id), atomically and idempotently; never refused, it returns the bookings the blocks meet';
+
 CREATE FUNCTION @extschema@.verify()
 RETURNS TABLE (
 	pair integer,
