@@ -513,7 +513,7 @@ booking_availability(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("a time range must be bounded and not empty"),
 						 errdetail("The range given cannot be booked: %s.", why)));
-			timeline_peak(pair, resource_id, &rule, widen(span, &rule), 0, &peak);
+			timeline_peak(pair, resource_id, &rule, widen(span, &rule), 0, false, &peak);
 			SPI_finish();
 			PG_RETURN_INT32(Max(rule.capacity - peak.load, 0));
 		}
@@ -585,7 +585,7 @@ verify_timelines(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 	{
 		TimelinePeak peak;
 
-		timeline_peak(pair, ids[r], &rules[r], all, 0, &peak);
+		timeline_peak(pair, ids[r], &rules[r], all, 0, false, &peak);
 		if (peak.load > rules[r].capacity)
 		{
 			Datum		values[6];

@@ -282,7 +282,7 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, int32 counter_delta,
 	if (!claim->is_block)
 	{
 		timeline_peak(pair, claim->resource_id, &rule, widen(claim->span, &rule), claim->row_id,
-					  &result->peak);
+					  true, &result->peak);
 		if ((int64) result->peak.load + claim->spots > rule.capacity)
 		{
 			result->reserved = result->peak.load;

@@ -30,6 +30,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "miscadmin.h"
 
@@ -633,10 +634,15 @@ pair_plan(BookingPair *pair, PairPlan which)
 
 /*
  * Runs one of the pair's statements as the parent table's owner, as the engine's own writes do
- * (see engine.c).  The caller is connected to SPI.  Returns the SPI code.
+ * (see engine.c).  With latest, it reads with a snapshot taken now rather than the
+ * transaction's, as PostgreSQL's foreign-key checks do: an admission must see every booking
+ * committed before it, even from a REPEATABLE READ or SERIALIZABLE caller whose snapshot is
+ * older (the locks it holds guarantee nothing else is in flight).  The caller is connected to
+ * SPI.  Returns the SPI code.
  */
 int
-pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count)
+pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,
+					  bool latest)
 {
 	Oid			save_userid;
 	int			save_sec;
@@ -647,7 +653,11 @@ pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	PG_TRY();
 	{
-		ret = SPI_execute_plan(pair_plan(pair, which), args, NULL, false, count);
+		if (latest)
+			ret = SPI_execute_snapshot(pair_plan(pair, which), args, NULL, GetLatestSnapshot(),
+									   InvalidSnapshot, false, false, count);
+		else
+			ret = SPI_execute_plan(pair_plan(pair, which), args, NULL, false, count);
 	}
 	PG_FINALLY();
 	{

@@ -99,7 +99,8 @@ extern BookingPair *pair_at(int index);
 
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
-extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count);
+extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,
+								  bool latest);
 
 extern void pair_init(void);
 extern void pair_xact_end(void);

@@ -116,7 +116,7 @@ read_rule(BookingPair *pair, PairPlan which, int64 resource_id, bool *is_timelin
 	TupleDesc	desc;
 	Datum		d;
 
-	ret = pair_execute_as_owner(pair, which, args, 1);
+	ret = pair_execute_as_owner(pair, which, args, 1, false);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "locking the resource failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -179,12 +179,13 @@ cmp_event(const void *a, const void *b)
  * exclude_row (the row being rewritten, so that a reschedule is judged as one step): the steps
  * at which the load changes, each holding from its instant to the next (the last to the window's
  * end), starting at window.lo.  Also fills, when peak is given, where the load peaks and a row
- * that takes part in it.  The caller holds the resource's locks (or wants advice only) and is
- * connected to SPI.  Returns the number of steps.
+ * that takes part in it.  With decide, the caller holds the resource's locks and the rows are
+ * read as of now (see pair_execute_as_owner); without, it wants advice and reads its own
+ * snapshot.  The caller is connected to SPI.  Returns the number of steps.
  */
 static int
 load_profile(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span window,
-			 int64 exclude_row, LoadStep **steps_out, TimelinePeak *peak)
+			 int64 exclude_row, bool decide, LoadStep **steps_out, TimelinePeak *peak)
 {
 	Datum		args[4];
 	int			ret;
@@ -208,7 +209,7 @@ load_profile(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Spa
 	args[1] = TimestampTzGetDatum(window.lo - rule->after);
 	args[2] = TimestampTzGetDatum(window.hi + rule->before);
 	args[3] = Int64GetDatum(exclude_row);
-	ret = pair_execute_as_owner(pair, PLAN_CANDIDATES, args, 0);
+	ret = pair_execute_as_owner(pair, PLAN_CANDIDATES, args, 0, decide);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "looking up overlapping bookings failed: %s", SPI_result_code_string(ret));
 
@@ -304,11 +305,11 @@ load_profile(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Spa
  */
 void
 timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span window,
-			  int64 exclude_row, TimelinePeak *peak)
+			  int64 exclude_row, bool decide, TimelinePeak *peak)
 {
 	LoadStep   *steps;
 
-	(void) load_profile(pair, resource_id, rule, window, exclude_row, &steps, peak);
+	(void) load_profile(pair, resource_id, rule, window, exclude_row, decide, &steps, peak);
 }
 
 /*
@@ -383,7 +384,7 @@ timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *
 
 	window.lo = wanted.lo - reach - rule->before;
 	window.hi = wanted.hi + reach + rule->after;
-	nsteps = load_profile(pair, resource_id, rule, window, exclude_row, &steps, NULL);
+	nsteps = load_profile(pair, resource_id, rule, window, exclude_row, true, &steps, NULL);
 	nfree = free_stretches(steps, nsteps, window, rule->capacity, spots, &free);
 
 	found = palloc(sizeof(Span) * (nfree + 1));
@@ -470,7 +471,7 @@ timeline_free_slots(BookingPair *pair, int64 resource_id, const TimelineRule *ru
 
 	window.lo = within.lo - rule->before;
 	window.hi = within.hi + rule->after;
-	nsteps = load_profile(pair, resource_id, rule, window, 0, &steps, NULL);
+	nsteps = load_profile(pair, resource_id, rule, window, 0, false, &steps, NULL);
 	nfree = free_stretches(steps, nsteps, window, rule->capacity, spots, &free);
 
 	i = 0;

@@ -64,7 +64,7 @@ extern bool timeline_lock_resource(BookingPair *pair, int64 resource_id, bool *i
 extern bool timeline_read_resource(BookingPair *pair, int64 resource_id, bool *is_timeline,
 								   TimelineRule *rule);
 extern void timeline_peak(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
-						  Span window, int64 exclude_row, TimelinePeak *peak);
+						  Span window, int64 exclude_row, bool decide, TimelinePeak *peak);
 extern TimelineTiming timeline_timing(const TimelineRule *rule, TimestampTz start);
 extern int	timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
 								  Span wanted, int32 spots, int64 exclude_row, int64 reach,

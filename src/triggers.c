@@ -347,7 +347,7 @@ check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTup
 	all.hi = END_TIMESTAMP - USECS_PER_DAY * 366;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	timeline_peak(pair, resource_id, &rule, all, 0, &peak);
+	timeline_peak(pair, resource_id, &rule, all, 0, true, &peak);
 	SPI_finish();
 	if (peak.load > capacity)
 		ereport(ERROR,
