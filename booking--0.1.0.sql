@@ -345,7 +345,7 @@ CREATE FUNCTION @extschema@.availability(
 	during pg_catalog.tstzrange DEFAULT NULL)
 RETURNS integer
 LANGUAGE c
-STABLE PARALLEL SAFE
+STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'booking_availability';
 COMMENT ON FUNCTION @extschema@.availability(bigint, pg_catalog.tstzrange) IS
 	'spots still free on a resource (capacity less reserved), as of the caller''s snapshot';
@@ -359,7 +359,7 @@ CREATE FUNCTION @extschema@.free_slots(
 	max integer DEFAULT 100)
 RETURNS TABLE (slot pg_catalog.tstzrange)
 LANGUAGE c
-STABLE PARALLEL SAFE
+STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'booking_free_slots';
 COMMENT ON FUNCTION @extschema@.free_slots(bigint, pg_catalog.tstzrange, interval, integer, interval, integer) IS
 	'free ranges of a duration on a timeline resource inside a range, on a grid of step (default: the duration), honouring buffers, blocks, notice and horizon; advice, not a hold';
@@ -480,7 +480,7 @@ RETURNS TABLE (
 	counted integer,
 	problem text)
 LANGUAGE c
-STABLE PARALLEL SAFE
+STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'booking_verify';
 COMMENT ON FUNCTION @extschema@.verify() IS
 	'every resource whose counter differs from what its rows say, or whose reservations exceed its capacity; empty when all is well';

@@ -74,6 +74,17 @@ typedef bool booking_update_indexes_t;
 #endif
 
 /*
+ * PostgreSQL 18 gave index_beginscan() an instrumentation argument.
+ */
+#if PG_VERSION_NUM >= 180000
+#define booking_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys))
+#else
+#define booking_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
+#endif
+
+/*
  * PostgreSQL 16 replaced the (unused here) SPI plan flags but kept SPI_keepplan; nothing to map.
  * PostgreSQL 18 added PG_MODULE_MAGIC_EXT; the plain form still works everywhere.
  */

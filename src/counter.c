@@ -122,23 +122,106 @@ row_is_timeline(BookingPair *pair, HeapTuple tuple, TupleDesc desc)
 	return !isnull && DatumGetBool(d);
 }
 
+/*
+ * Locks the row at *tid FOR NO KEY UPDATE, as UPDATE does: at READ COMMITTED it follows the row
+ * to its newest version; with a transaction snapshot a newer version is a serialization failure.
+ * Returns a slot holding the locked version (its tid in *tid), or NULL when the resource is gone
+ * (deleted, or its newest version has another key).
+ */
+static TupleTableSlot *
+lock_newest(BookingPair *pair, Relation rel, ItemPointer tid, Snapshot snapshot,
+			int64 resource_id)
+{
+	TupleTableSlot *locked = table_slot_create(rel, NULL);
+	TM_FailureData tmfd;
+	TM_Result	res;
+	Datum		keyval;
+	bool		isnull;
+	int64		current_key;
+
+	res = table_tuple_lock(rel, tid, snapshot, locked, GetCurrentCommandId(true),
+						   LockTupleNoKeyExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+			/* deleted at READ COMMITTED: the resource is gone */
+			ExecDropSingleTupleTableSlot(locked);
+			return NULL;
+		case TM_SelfModified:
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("resource row was already modified by an operation triggered by the current command")));
+			break;
+		default:
+			elog(ERROR, "unexpected result %d locking a resource row", (int) res);
+	}
+	*tid = locked->tts_tid;
+
+	/* The newest version may have moved to another key; then this resource is gone. */
+	keyval = slot_getattr(locked, pair->parent_key_att, &isnull);
+	current_key = pair->parent_key_type == INT8OID ? DatumGetInt64(keyval)
+		: (int64) DatumGetInt32(keyval);
+	if (isnull || current_key != resource_id)
+	{
+		ExecDropSingleTupleTableSlot(locked);
+		return NULL;
+	}
+	return locked;
+}
+
+/*
+ * Finds the version of a resource's row that the snapshot sees, through the key's unique
+ * index.  Returns false when there is none.  With copy, *tuple is a copy of it.
+ */
+static bool
+find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapshot,
+			 ItemPointer tid, HeapTuple *tuple)
+{
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	found;
+
+	if (pair->parent_key_type == INT8OID)
+		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(resource_id));
+	else
+	{
+		if (resource_id < PG_INT32_MIN || resource_id > PG_INT32_MAX)
+			return false;
+		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT4EQ,
+					Int32GetDatum((int32) resource_id));
+	}
+	scan = systable_beginscan(rel, pair->parent_key_index, true, snapshot, 1, &key);
+	found = systable_getnext(scan);
+	if (found != NULL)
+	{
+		*tid = found->t_self;
+		if (tuple != NULL)
+			*tuple = heap_copytuple(found);
+	}
+	systable_endscan(scan);
+	return found != NULL;
+}
+
 static CounterOutcome
 apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
 			 int32 *capacity, int32 *reserved, bool *is_timeline)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot;
-	SysScanDesc scan;
-	ScanKeyData key;
 	HeapTuple	found;
 	ItemPointerData tid;
 	TupleTableSlot *locked;
 	TupleTableSlot *fresh;
-	TM_FailureData tmfd;
-	TM_Result	res;
-	Datum		keyval;
-	bool		isnull;
-	int64		current_key;
 	int32		cap;
 	int32		cnt;
 	booking_update_indexes_t update_indexes;
@@ -148,28 +231,11 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
-	if (pair->parent_key_type == INT8OID)
-		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT8EQ,
-					Int64GetDatum(resource_id));
-	else
+	if (!find_visible(pair, rel, resource_id, snapshot, &tid, &found))
 	{
-		if (resource_id < PG_INT32_MIN || resource_id > PG_INT32_MAX)
-		{
-			UnregisterSnapshot(snapshot);
-			return COUNTER_NO_ROW;
-		}
-		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT4EQ,
-					Int32GetDatum((int32) resource_id));
-	}
-	scan = systable_beginscan(rel, pair->parent_key_index, true, snapshot, 1, &key);
-	found = systable_getnext(scan);
-	if (found == NULL)
-	{
-		systable_endscan(scan);
 		UnregisterSnapshot(snapshot);
 		return COUNTER_NO_ROW;
 	}
-	tid = found->t_self;
 	*is_timeline = row_is_timeline(pair, found, desc);
 
 	/*
@@ -188,54 +254,14 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		{
 			*capacity = capnull ? 0 : DatumGetInt32(capd);
 			*reserved = cntnull ? 0 : DatumGetInt32(cntd);
-			systable_endscan(scan);
 			UnregisterSnapshot(snapshot);
 			return COUNTER_REFUSED;
 		}
 	}
-	systable_endscan(scan);
 
-	/*
-	 * Lock the row.  At READ COMMITTED follow it to its newest version, as UPDATE's recheck
-	 * does; with a transaction snapshot a newer version is a serialization failure, as it is for
-	 * UPDATE.
-	 */
-	locked = table_slot_create(rel, NULL);
-	res = table_tuple_lock(rel, &tid, snapshot, locked, GetCurrentCommandId(true),
-						   LockTupleNoKeyExclusive, LockWaitBlock,
-						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-						   &tmfd);
-	switch (res)
+	locked = lock_newest(pair, rel, &tid, snapshot, resource_id);
+	if (locked == NULL)
 	{
-		case TM_Ok:
-			break;
-		case TM_Updated:
-		case TM_Deleted:
-			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update")));
-			/* deleted at READ COMMITTED: the resource is gone */
-			ExecDropSingleTupleTableSlot(locked);
-			UnregisterSnapshot(snapshot);
-			return COUNTER_NO_ROW;
-		case TM_SelfModified:
-			ereport(ERROR,
-					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
-					 errmsg("resource row was already modified by an operation triggered by the current command")));
-			break;
-		default:
-			elog(ERROR, "unexpected result %d locking a resource row", (int) res);
-	}
-	tid = locked->tts_tid;
-
-	/* The newest version may have moved to another key; then this resource is gone. */
-	keyval = slot_getattr(locked, pair->parent_key_att, &isnull);
-	current_key = pair->parent_key_type == INT8OID ? DatumGetInt64(keyval)
-		: (int64) DatumGetInt32(keyval);
-	if (isnull || current_key != resource_id)
-	{
-		ExecDropSingleTupleTableSlot(locked);
 		UnregisterSnapshot(snapshot);
 		return COUNTER_NO_ROW;
 	}
@@ -311,6 +337,43 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
 	else
 		outcome = engine_counter_statement(pair, resource_id, delta, conditional,
 										   capacity, reserved, is_timeline);
+	table_close(rel, NoLock);
+	return outcome;
+}
+
+/*
+ * Locks a resource's row as SELECT ... FOR NO KEY UPDATE would, straight through the table AM
+ * when the parent is plain (as for the counter), and returns a slot with the newest version for
+ * the caller to read and drop.  ROW_NOT_PLAIN tells the caller to use its statement instead.
+ * The caller holds the resource's advisory lock.
+ */
+RowLockOutcome
+counter_lock_row(BookingPair *pair, int64 resource_id, TupleTableSlot **slot)
+{
+	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
+	Snapshot	snapshot;
+	ItemPointerData tid;
+	RowLockOutcome outcome = ROW_LOCKED;
+
+	*slot = NULL;
+	if (!parent_is_plain(pair, rel))
+	{
+		table_close(rel, NoLock);
+		return ROW_NOT_PLAIN;
+	}
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	if (!find_visible(pair, rel, resource_id, snapshot, &tid, NULL))
+		outcome = ROW_MISSING;
+	else
+	{
+		*slot = lock_newest(pair, rel, &tid, snapshot, resource_id);
+		if (*slot == NULL)
+			outcome = ROW_MISSING;
+		else
+			slot_getallattrs(*slot);
+	}
+	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return outcome;
 }

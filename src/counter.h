@@ -16,6 +16,15 @@ typedef enum CounterOutcome
 	COUNTER_NO_ROW				/* no such resource */
 } CounterOutcome;
 
+typedef enum RowLockOutcome
+{
+	ROW_LOCKED,
+	ROW_MISSING,
+	ROW_NOT_PLAIN
+} RowLockOutcome;
+
+extern RowLockOutcome counter_lock_row(BookingPair *pair, int64 resource_id,
+									   struct TupleTableSlot **slot);
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
 									bool *is_timeline);

@@ -13,12 +13,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "nodes/makefuncs.h"
+#include "nodes/primnodes.h"
 #include "parser/parse_func.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -209,6 +211,44 @@ key_index_of(Oid relid, AttrNumber keyatt)
 
 static AttrNumber column_of(int32 pairid, Oid relid, const char *column);
 
+/*
+ * The child's GiST index on booking.slot_box(...) alone, if it has one (without a predicate or
+ * with "during IS NOT NULL"): the overlap search scans it directly.
+ */
+static Oid
+slot_index_of(Oid relid)
+{
+	Oid			slot_box = LookupFuncName(list_make2(makeString(BOOKING_SCHEMA),
+													 makeString("slot_box")),
+										  2, (Oid[]) {INT8OID, TSTZRANGEOID}, true);
+	Relation	rel;
+	List	   *indexes;
+	ListCell   *lc;
+	Oid			result = InvalidOid;
+
+	if (!OidIsValid(slot_box))
+		return InvalidOid;
+	rel = table_open(relid, AccessShareLock);
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		List	   *exprs = RelationGetIndexExpressions(idx);
+
+		if (idx->rd_rel->relam == GIST_AM_OID && idx->rd_index->indisvalid &&
+			idx->rd_index->indnatts == 1 && list_length(exprs) == 1 &&
+			IsA(linitial(exprs), FuncExpr) &&
+			((FuncExpr *) linitial(exprs))->funcid == slot_box)
+			result = RelationGetRelid(idx);
+		index_close(idx, AccessShareLock);
+		if (OidIsValid(result))
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 /* A parent column as SQL, or a NULL interval when the pair names none. */
 static const char *
 column_or_null(BookingPair *p, const char *column)
@@ -341,16 +381,35 @@ load_pairs(void)
 				: pstrdup("'0'::pg_catalog.interval");
 			p->buffer_after_sql = after != NULL ? pstrdup(quote_identifier(after))
 				: pstrdup("'0'::pg_catalog.interval");
-			p->min_notice_sql = pstrdup(column_or_null(p, SPI_getvalue(tup, desc, 17)));
-			p->max_horizon_sql = pstrdup(column_or_null(p, SPI_getvalue(tup, desc, 18)));
+			{
+				char	   *notice = SPI_getvalue(tup, desc, 17);
+				char	   *horizon = SPI_getvalue(tup, desc, 18);
+
+				p->min_notice_sql = pstrdup(column_or_null(p, notice));
+				p->max_horizon_sql = pstrdup(column_or_null(p, horizon));
+				if (notice != NULL)
+					p->min_notice_att = column_of(p->id, p->parent_relid, notice);
+				if (horizon != NULL)
+					p->max_horizon_att = column_of(p->id, p->parent_relid, horizon);
+			}
 			if (kind != NULL)
 			{
+				Oid			kind_type;
+
 				p->kind_att = column_of(p->id, p->child_relid, kind);
+				kind_type = get_atttype(p->child_relid, p->kind_att);
+				if (type_is_enum(kind_type))
+					p->kind_block =
+						DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("block"),
+															 ObjectIdGetDatum(kind_type)));
 				p->is_block_sql = psprintf("%s::pg_catalog.text = 'block'", quote_identifier(kind));
 			}
 			else
 				p->is_block_sql = pstrdup("false");
 		}
+
+		if (p->during_att != InvalidAttrNumber)
+			p->slot_index = slot_index_of(p->child_relid);
 
 		arr = SPI_getbinval(tup, desc, 12, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,

@@ -63,6 +63,10 @@ typedef struct BookingPair
 	AttrNumber	timeline_att;	/* InvalidAttrNumber: no timeline column */
 	AttrNumber	buffer_before_att;	/* InvalidAttrNumber: no buffer */
 	AttrNumber	buffer_after_att;
+	AttrNumber	min_notice_att;	/* InvalidAttrNumber: no notice */
+	AttrNumber	max_horizon_att;	/* InvalidAttrNumber: no horizon */
+	Oid			slot_index;		/* the child's GiST index on slot_box(), or InvalidOid */
+	Oid			kind_block;		/* the enum value 'block' of an enum kind column */
 
 	/* consuming status values: labels, and for enum status columns their OIDs */
 	int			nconsuming;
