@@ -20,6 +20,10 @@
 # reported is still in the table or was deleted by the load.  Prints a summary; exits 1 on any
 # violation.
 #
+# Then runs the timeline part, timeline.sh (see its header): 20 clients racing for one slot, and
+# random ranges on capacity-1 and capacity-3 timeline resources checked by an independent sweep.
+# Exits 1 when either part fails.
+#
 # Connects where PGHOST/PGPORT/PGUSER point (a superuser; the extension must be installed).
 # Knobs: STRESS_DB, STRESS_RESOURCES, STRESS_HOT, STRESS_CLIENTS, STRESS_SECONDS, STRESS_DIRECT,
 # STRESS_SEED (replays pgbench's random choices and the direct sessions' statements).
@@ -331,8 +335,20 @@ stress: summary after ${SECONDS_RUN}s, seed $SEED
   violations:      $violations
 SUMMARY
 
+pool_rc=0
 if [ "$violations" -gt 0 ]; then
-	echo "stress: FAILED (kept database $DB for inspection)"
+	echo "stress: pool part FAILED (kept database $DB for inspection)"
+	pool_rc=1
+else
+	echo "stress: pool part PASSED"
+fi
+
+# The timeline part (timeline.sh, its own database), replaying from the same seed unless
+# TL_SEED says otherwise.  The suite fails when either part does.
+TL_SEED=${TL_SEED:-$SEED} bash "$HERE/timeline.sh"
+tl_rc=$?
+if ((pool_rc != 0 || tl_rc != 0)); then
+	echo "stress: FAILED (pool part rc $pool_rc, timeline part rc $tl_rc)"
 	exit 1
 fi
 echo "stress: PASSED"
