@@ -120,7 +120,7 @@ SELECT ok, reason FROM booking.book_slot(:room, 1, '[2026-10-24 21:45, 2026-10-2
 SET timezone = 'UTC';
 SELECT holder, during FROM booking.booking WHERE holder IN ('night owl', 'early bird') ORDER BY lower(during);
 
--- counters count what consumes, and verify() checks every instant independently
+-- counters count what consumes, and verify() checks every instant from the rows
 SELECT name, capacity, spots_reserved FROM booking.resource ORDER BY id;
 SELECT * FROM booking.verify();
 -- with the triggers off, an overlap slips in; verify() reports it
