@@ -4,7 +4,7 @@
 -- peer events whose counter differs from the sum of their confirmed rows (meaningful for P1 and
 -- P2; P3 keeps no counter).
 
-SELECT (SELECT count(*) FROM booking.booking WHERE id > b.engine_base),
+SELECT (SELECT count(*) FROM booking.booking WHERE id > b.engine_base AND during IS NULL),
 	   (SELECT count(*) FROM booking.attempt),
 	   (SELECT count(*) FROM booking.verify()),
 	   (SELECT count(*) FROM bench.registration WHERE id > b.peer_base),

@@ -3,12 +3,13 @@
 -- the pre-loaded rows only, counters matching them, an empty audit, no dead tuples, a fresh
 -- checkpoint.  The engine's rows go with its triggers off (deleting tens of thousands of rows of
 -- one resource in one transaction through the trigger would pile up counter versions) and
--- booking.repair() then rewrites the counters from the rows, under each resource's lock.
+-- booking.repair() then rewrites the counters from the rows, under each resource's lock.  Only
+-- rows without a range are the pool part's: the timeline part (reset-timeline.sql) keeps its own.
 
 \set ON_ERROR_STOP on
 
 SET session_replication_role = replica;
-DELETE FROM booking.booking WHERE id > (SELECT engine_base FROM bench.base);
+DELETE FROM booking.booking WHERE id > (SELECT engine_base FROM bench.base) AND during IS NULL;
 RESET session_replication_role;
 DO $$ BEGIN PERFORM * FROM booking.repair(); END $$;
 TRUNCATE booking.attempt;

@@ -1,35 +1,55 @@
 #!/usr/bin/env bash
 # test/bench/run.sh — `make bench`: the engine against the peers a careful user writes, side by side.
 #
-# One throwaway cluster, one database, both sides in it (setup.sql).  Contenders, each called by
-# pgbench as one SELECT per transaction with 16 clients:
+# One throwaway cluster, one database, both sides in it.  Every contender is called by pgbench as
+# one SELECT per transaction with 16 clients.  Two parts (BENCH_PARTS, default "pool timeline"):
+#
+# pool (setup.sql): pool resources, spots random 1-4, capacity never reached.
 #   engine  SELECT booking.book_slot(:rid, :spots)          (audit on, the default)
 #   P1      bench.p1_book: conditional UPDATE of the counter, then INSERT
 #   P2      bench.p2_book: SELECT ... FOR UPDATE, check, UPDATE, INSERT
 #   P3      bench.p3_book: pg_advisory_xact_lock, sum() of the rows, check, INSERT
-# Workloads (spots random 1-4, capacity never reached):
-#   a  one hot resource
-#   b  BENCH_RESOURCES resources, a random one per transaction
+#   a  one hot resource;  b  BENCH_RESOURCES resources, a random one per transaction;
 #   c  one resource already holding BENCH_BIG_ROWS bookings
+#
+# timeline (setup-timeline.sql): rooms booked over time ranges, one attempt per transaction, a
+# random room of BENCH_ROOMS and a random one-hour range inside the window; some attempts conflict.
+#   engine  SELECT booking.book_slot(:room, 1, tstzrange(...)) on timeline resources
+#   E       bench.e_book: INSERT into a table with EXCLUDE USING gist (room_id WITH =, during WITH &&),
+#           exclusion_violation caught -> false
+#   U       bench.u_book: INSERT ... ON CONFLICT DO NOTHING on a partial unique index on
+#           (room_id, start_time) (right only when slots sit on a grid of their own length)
+#   P       bench.p_book: pg_advisory_xact_lock(room), the peak load over the range, INSERT
+#   d  capacity 1, starts on a 15-minute grid over BENCH_DAYS days         engine, E
+#   u  capacity 1, starts on a 1-hour grid over BENCH_DAYS days            engine, E, U
+#   e  capacity 3, starts on a 15-minute grid over BENCH_CAP3_DAYS days    engine, P
+#   f  as d, with the rooms holding BENCH_TL_BIG_ROWS bookings instead of BENCH_TL_BASE_ROWS
+#      (all before the window)                                             engine, E
+#
 # Every (workload, contender) pair runs BENCH_SECONDS, in rounds whose contender order rotates;
-# before each run reset.sql restores the same starting state (rows, counters, empty audit,
-# VACUUM, CHECKPOINT); after it check.sql counts what was written and checks the counters.
-# The table printed at the end (median TPS, engine/peer ratios, c against b and a) is also saved,
-# with the raw per-run figures and pgbench logs, under BENCH_OUT (default test/bench/out).
+# before each run reset.sql / reset-timeline.sql restore the same starting state (rows, counters,
+# empty audit, VACUUM, CHECKPOINT); after it check.sql / check-timeline.sql count what was
+# written and check the rule independently of the engine.  The table printed at the end (median
+# TPS, share of attempts that booked, engine/peer ratios, c against b and a, f against d) is also
+# saved, with the raw per-run figures and pgbench logs, under BENCH_OUT (default test/bench/out).
 #
-# Diagnostics (BENCH_DIAG=1, the default; workloads a and b only): the engine with -M simple, with
-# booking.audit off and with synchronous_commit off, and P1 with -M simple and synchronous_commit
-# off, interleaved with the main runs, to show where the engine's time goes.
+# Diagnostics (BENCH_DIAG=1, the default; workloads a, b and d): the engine with -M simple (pool),
+# with booking.audit off and with synchronous_commit off, and the best plain peer (P1, E) with
+# synchronous_commit off (and P1 with -M simple), interleaved with the main runs, to show where
+# the engine's time goes.
 #
-# Settings (environment): BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CLIENTS (16), BENCH_JOBS
-# (CPUs), BENCH_RESOURCES (1000), BENCH_BIG_ROWS (200000), BENCH_DIAG (1), BENCH_PORT (5504),
-# BENCH_OUT, BENCH_KEEP (1: leave the cluster running), BENCH_COMMIT (the label printed when the
-# tree is not a git checkout), BENCH_INSTALL: "system" (the default) runs build_install into the
-# system's PostgreSQL as the other suites do (BENCH_SKIP_BUILD=1: measure what is installed);
-# "private" builds a copy of the tree into a private copy of PostgreSQL, for a shared machine where
-# others reinstall the module.  Either way a run refuses to start once the module has changed.
-# BENCH_QUICK=1 is a smoke test: 2 s runs, 1 round, 20000 pre-loaded rows.
-# With the defaults the whole run takes about 15 minutes (66 runs of 10 s plus resets).
+# Settings (environment): BENCH_PARTS ("pool timeline"), BENCH_SECONDS (10), BENCH_ROUNDS (3),
+# BENCH_CLIENTS (16), BENCH_JOBS (CPUs), BENCH_RESOURCES (1000), BENCH_BIG_ROWS (200000),
+# BENCH_ROOMS (100), BENCH_DAYS (730), BENCH_CAP3_DAYS (90), BENCH_TL_BASE_ROWS (1000),
+# BENCH_TL_BIG_ROWS (100000), BENCH_DIAG (1), BENCH_PORT (5504), BENCH_OUT, BENCH_KEEP (1: leave
+# the cluster running), BENCH_COMMIT (the label printed when the tree is not a git checkout),
+# BENCH_INSTALL: "system" (the default) runs build_install into the system's PostgreSQL as the
+# other suites do (BENCH_SKIP_BUILD=1: measure what is installed); "private" builds a copy of the
+# tree into a private copy of PostgreSQL, for a shared machine where others reinstall the module.
+# Either way a run refuses to start once the module has changed.
+# BENCH_QUICK=1 is a smoke test: 2 s runs, 1 round, 20000 pre-loaded pool rows, 20000 on f.
+# With the defaults the pool part takes about 15 minutes (66 runs of 10 s plus resets), the
+# timeline part about 7 (36 runs).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,8 +58,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 source "$ROOT/scripts/lib.sh"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	: "${BENCH_SECONDS:=2}" "${BENCH_ROUNDS:=1}" "${BENCH_BIG_ROWS:=20000}"
+	: "${BENCH_SECONDS:=2}" "${BENCH_ROUNDS:=1}" "${BENCH_BIG_ROWS:=20000}" "${BENCH_TL_BIG_ROWS:=20000}"
 fi
+PARTS=" ${BENCH_PARTS:-pool timeline} "
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-16}
@@ -49,6 +70,23 @@ BIG_ROWS=${BENCH_BIG_ROWS:-200000}
 DIAG=${BENCH_DIAG:-1}
 PORT=${BENCH_PORT:-5504}
 CAPACITY=1000000000
+ROOMS=${BENCH_ROOMS:-100}
+DAYS=${BENCH_DAYS:-730}
+CAP3_DAYS=${BENCH_CAP3_DAYS:-90}
+TL_BASE_ROWS=${BENCH_TL_BASE_ROWS:-1000}
+TL_BIG_ROWS=${BENCH_TL_BIG_ROWS:-100000}
+# The first instant the timeline requests ask for (a Monday, UTC); pre-loaded rows lie before it.
+WINDOW="2030-01-07 00:00+00"
+
+has_part() { [[ $PARTS == *" $1 "* ]]; }
+if ! has_part pool && ! has_part timeline; then
+	echo "BENCH_PARTS must name pool, timeline or both" >&2
+	exit 2
+fi
+if [ $((TL_BASE_ROWS % ROOMS)) != 0 ] || [ $((TL_BIG_ROWS % ROOMS)) != 0 ] || [ "$TL_BIG_ROWS" -lt "$TL_BASE_ROWS" ]; then
+	echo "BENCH_TL_BASE_ROWS and BENCH_TL_BIG_ROWS must be multiples of BENCH_ROOMS, base <= big" >&2
+	exit 2
+fi
 
 [ "$JOBS" -gt "$CLIENTS" ] && JOBS=$CLIENTS
 
@@ -66,7 +104,8 @@ ensure_packages
 WORK=$(mktemp -d /tmp/booking-bench.XXXXXX)
 chmod 755 "$WORK"
 CLUSTER=$WORK/cluster
-cp "$HERE/setup.sql" "$HERE/reset.sql" "$HERE/check.sql" "$WORK/"
+cp "$HERE"/setup.sql "$HERE"/reset.sql "$HERE"/check.sql "$HERE"/setup-timeline.sql \
+	"$HERE"/reset-timeline.sql "$HERE"/check-timeline.sql "$WORK/"
 
 case ${BENCH_INSTALL:-system} in
 system)
@@ -120,15 +159,34 @@ pg -c "ALTER SYSTEM SET autovacuum = off" \
 	-c "ALTER SYSTEM SET checkpoint_timeout = '1h'" \
 	-c "SELECT pg_reload_conf()" >/dev/null
 
-say "setting up: $RESOURCES resources, $BIG_ROWS bookings pre-loaded on each side"
-t0=$(date +%s)
-pg -v resources="$RESOURCES" -v big_rows="$BIG_ROWS" -v capacity="$CAPACITY" -f "$WORK/setup.sql" >/dev/null
-say "set up in $(($(date +%s) - t0)) s"
+WORKLOADS=()
+if has_part pool; then
+	say "setting up the pool part: $RESOURCES resources, $BIG_ROWS bookings pre-loaded on each side"
+	t0=$(date +%s)
+	pg -v resources="$RESOURCES" -v big_rows="$BIG_ROWS" -v capacity="$CAPACITY" -f "$WORK/setup.sql" >/dev/null
+	say "set up in $(($(date +%s) - t0)) s"
+	WORKLOADS+=(a b c)
+fi
+if has_part timeline; then
+	say "setting up the timeline part: $ROOMS rooms of capacity 1 and $ROOMS of capacity 3, $TL_BASE_ROWS bookings pre-loaded on each set"
+	t0=$(date +%s)
+	pg -v rooms="$ROOMS" -v base_rows="$((TL_BASE_ROWS / ROOMS))" -v window_start="$WINDOW" \
+		-f "$WORK/setup-timeline.sql" >/dev/null
+	say "set up in $(($(date +%s) - t0)) s"
+	WORKLOADS+=(d u e f)
+fi
 
-# Workloads: which resource a transaction books.
+# Workloads: which resource a transaction books (pool), what it asks for (timeline).
 declare -A RID=([a]="1" [b]="random(1001, $((1000 + RESOURCES)))" [c]="2")
 declare -A WL_NAME=([a]="(a) 1 hot resource" [b]="(b) $RESOURCES resources, random"
-	[c]="(c) 1 resource, $BIG_ROWS rows")
+	[c]="(c) 1 resource, $BIG_ROWS rows"
+	[d]="(d) cap 1, 15-min grid" [u]="(u) cap 1, 1-hour grid"
+	[e]="(e) cap 3, 15-min grid" [f]="(f) as d, $TL_BIG_ROWS rows")
+declare -A WL_PART=([a]=pool [b]=pool [c]=pool [d]=timeline [u]=timeline [e]=timeline [f]=timeline)
+# Timeline requests: room range, number of grid steps, grid step.
+declare -A TL_ROOM0=([d]=10000 [u]=10000 [e]=20000 [f]=10000)
+declare -A TL_STEPS=([d]=$((DAYS * 96)) [u]=$((DAYS * 24)) [e]=$((CAP3_DAYS * 96)) [f]=$((DAYS * 96)))
+declare -A TL_STEP=([d]="15 minutes" [u]="1 hour" [e]="15 minutes" [f]="15 minutes")
 
 # Contenders: label|function|query mode|PGOPTIONS.
 MAIN=("engine|booking.book_slot|prepared|"
@@ -140,31 +198,69 @@ EXTRA=("engine/simple|booking.book_slot|simple|"
 	"engine/async|booking.book_slot|prepared|-c synchronous_commit=off"
 	"P1/simple|bench.p1_book|simple|"
 	"P1/async|bench.p1_book|prepared|-c synchronous_commit=off")
+ENGINE="engine|booking.book_slot|prepared|"
+E="E|bench.e_book|prepared|"
+U="U|bench.u_book|prepared|"
+P="P|bench.p_book|prepared|"
+TL_EXTRA=("engine/audit-off|booking.book_slot|prepared|-c booking.audit=off"
+	"engine/async|booking.book_slot|prepared|-c synchronous_commit=off"
+	"E/async|bench.e_book|prepared|-c synchronous_commit=off")
 
 contenders_for() {
 	local wl=$1
-	printf '%s\n' "${MAIN[@]}"
-	if [ "$DIAG" = 1 ] && [ "$wl" != c ]; then
-		printf '%s\n' "${EXTRA[@]}"
-	fi
+	case $wl in
+	a | b | c)
+		printf '%s\n' "${MAIN[@]}"
+		if [ "$DIAG" = 1 ] && [ "$wl" != c ]; then
+			printf '%s\n' "${EXTRA[@]}"
+		fi
+		;;
+	d)
+		printf '%s\n' "$ENGINE" "$E"
+		[ "$DIAG" = 1 ] && printf '%s\n' "${TL_EXTRA[@]}"
+		;;
+	u) printf '%s\n' "$ENGINE" "$E" "$U" ;;
+	e) printf '%s\n' "$ENGINE" "$P" ;;
+	f) printf '%s\n' "$ENGINE" "$E" ;;
+	esac
+	return 0
 }
 
 script_for() {
-	local wl=$1 func=$2 file
+	local wl=$1 func=$2 file start
 	file=$WORK/$wl-${func//./_}.sql
 	if [ ! -f "$file" ]; then
-		printf '\\set rid %s\n\\set spots random(1, 4)\nSELECT %s(:rid, :spots);\n' \
-			"${RID[$wl]}" "$func" >"$file"
+		if [ "${WL_PART[$wl]}" = pool ]; then
+			printf '\\set rid %s\n\\set spots random(1, 4)\nSELECT %s(:rid, :spots);\n' \
+				"${RID[$wl]}" "$func" >"$file"
+		else
+			start="'$WINDOW'::timestamptz + :q * interval '${TL_STEP[$wl]}'"
+			printf '\\set room random(%d, %d)\n\\set q random(0, %d)\nSELECT %s(:room, 1, tstzrange(%s, %s + interval '"'"'1 hour'"'"'));\n' \
+				$((TL_ROOM0[$wl] + 1)) $((TL_ROOM0[$wl] + ROOMS)) $((TL_STEPS[$wl] - 1)) "$func" \
+				"$start" "$start" >"$file"
+		fi
 		chmod 644 "$file"
 	fi
 	echo "$file"
 }
 
+# Before every run: both parts back to their starting state (f wants its extra rows).
+reset_for() {
+	local wl=$1
+	if has_part pool; then
+		pg -f "$WORK/reset.sql" >/dev/null
+	fi
+	if has_part timeline; then
+		pg -v big="$([ "$wl" = f ] && echo 1 || echo 0)" -v big_rows="$((TL_BIG_ROWS / ROOMS))" \
+			-f "$WORK/reset-timeline.sql" >/dev/null
+	fi
+}
+
 RESULTS=$RUN/results.tsv
-printf 'round\tworkload\tcontender\ttps\ttxns\tfailed\trows\tattempts\tverify\tpeer_mismatch\tstatus\tload\n' >"$RESULTS"
+printf 'round\tworkload\tcontender\ttps\ttxns\tfailed\trows\tattempts\tverify\tmismatch\tstatus\tload\tretried\n' >"$RESULTS"
 
 total_runs=0
-for wl in a b c; do
+for wl in "${WORKLOADS[@]}"; do
 	total_runs=$((total_runs + $(contenders_for "$wl" | wc -l)))
 done
 total_runs=$((total_runs * ROUNDS))
@@ -172,7 +268,7 @@ say "$total_runs runs of $SECS s, $CLIENTS clients, $JOBS pgbench threads; resul
 
 n=0
 for ((round = 1; round <= ROUNDS; round++)); do
-	for wl in a b c; do
+	for wl in "${WORKLOADS[@]}"; do
 		mapfile -t list < <(contenders_for "$wl")
 		count=${#list[@]}
 		for ((i = 0; i < count; i++)); do
@@ -186,43 +282,76 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				echo "(on a shared machine, BENCH_INSTALL=private keeps a copy of its own)" >&2
 				exit 1
 			fi
-			pg -f "$WORK/reset.sql" >/dev/null
+			reset_for "$wl"
 			load=$(cut -d' ' -f1 /proc/loadavg)
 
 			log=$RUN/r$round-$wl-${label//\//-}.log
 			script=$(script_for "$wl" "$func")
+			# Timeline attempts are retried on a deadlock or a serialization failure, as an
+			# application would: concurrent INSERTs that meet on E's exclusion constraint can
+			# deadlock (40P01).  Retries are counted in the results.
+			tries=1
+			[ "${WL_PART[$wl]}" = timeline ] && tries=10
 			rc=0
 			as_pg env PGOPTIONS="$opts" pgbench -n -c "$CLIENTS" -j "$JOBS" -T "$SECS" -M "$mode" \
-				-f "$script" postgres >"$log" 2>&1 || rc=$?
+				--max-tries="$tries" -f "$script" postgres >"$log" 2>&1 || rc=$?
 
 			tps=$(awk '/^tps = / { print $3; exit }' "$log")
 			txns=$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1]; exit }' "$log")
 			failed=$(awk -F': ' '/^number of failed transactions/ { split($2, a, " "); print a[1]; exit }' "$log")
-			IFS='|' read -r erows attempts verify prows mismatch < <(pg -At -f "$WORK/check.sql")
-
-			# A run counts only if every transaction booked exactly one row on the contender's
-			# side and the counters still agree with the rows.
+			retried=$(awk -F': ' '/^number of transactions retried/ { split($2, a, " "); print a[1]; exit }' "$log")
 			status=ok
-			if [ "$rc" != 0 ] || [ -z "$tps" ]; then
-				status="pgbench-exit-$rc"
-			else
-				case $label in
-				engine*) rows=$erows ;;
-				*) rows=$prows ;;
-				esac
-				if [ "$rows" != "${txns:-x}" ]; then
+			audit_on=1
+			[[ $opts == *audit=off* ]] && audit_on=0
+			if [ "${WL_PART[$wl]}" = pool ]; then
+				IFS='|' read -r erows attempts verify prows mismatch < <(pg -At -f "$WORK/check.sql")
+				rows=$prows
+				[[ $label == engine* ]] && rows=$erows
+				# A run counts only if every transaction booked exactly one row on the
+				# contender's side and the counters still agree with the rows.
+				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
+					status="pgbench-exit-$rc"
+				elif [ "${failed:-0}" != 0 ]; then
+					status="failed-$failed"
+				elif [ "$rows" != "${txns:-x}" ]; then
 					status="rows-$rows-vs-txns-$txns"
 				elif [ "$verify" != 0 ]; then
 					status="verify-$verify"
-				elif [[ $label == engine* ]] && [[ $opts != *audit=off* ]] && [ "$attempts" != "$txns" ]; then
+				elif [[ $label == engine* ]] && [ "$audit_on" = 1 ] && [ "$attempts" != "$txns" ]; then
 					status="attempts-$attempts"
 				elif [[ $label == P1* || $label == P2* ]] && [ "$mismatch" != 0 ]; then
 					status="counter-mismatch-$mismatch"
 				fi
+			else
+				IFS='|' read -r erows attempts attempts_ok verify eover xrows xover urows uover crows cover \
+					< <(pg -At -f "$WORK/check-timeline.sql")
+				case $label in
+				engine*) rows=$erows mismatch=$eover ;;
+				E*) rows=$xrows mismatch=$xover ;;
+				U*) rows=$urows mismatch=$uover ;;
+				P*) rows=$crows mismatch=$cover ;;
+				esac
+				# A run counts only if no transaction failed, at most one row per attempt went
+				# in, the engine's audit agrees (one row per attempt, ok exactly for the rows
+				# written), verify() is empty, and the sweep finds no room over capacity.
+				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
+					status="pgbench-exit-$rc"
+				elif [ "${failed:-0}" != 0 ]; then
+					status="failed-$failed"
+				elif [ "$rows" -gt "${txns:-0}" ]; then
+					status="rows-$rows-over-txns-$txns"
+				elif [ "$verify" != 0 ]; then
+					status="verify-$verify"
+				elif [ "$mismatch" != 0 ]; then
+					status="rooms-over-capacity-$mismatch"
+				elif [[ $label == engine* ]] && [ "$audit_on" = 1 ] &&
+					{ [ "$attempts" != "$txns" ] || [ "$attempts_ok" != "$rows" ]; }; then
+					status="attempts-$attempts-ok-$attempts_ok"
+				fi
 			fi
-			[[ $label == engine* ]] && rows=$erows || rows=$prows
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$wl" "$label" "${tps:-0}" \
-				"${txns:-0}" "${failed:-0}" "$rows" "$attempts" "$verify" "$mismatch" "$status" "$load" >>"$RESULTS"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$wl" "$label" "${tps:-0}" \
+				"${txns:-0}" "${failed:-0}" "$rows" "$attempts" "$verify" "$mismatch" "$status" "$load" \
+				"${retried:-0}" >>"$RESULTS"
 			printf '[%3d/%d] round %d  %-32s %-17s %10.1f tps  %s\n' "$n" "$total_runs" "$round" \
 				"${WL_NAME[$wl]}" "$label" "${tps:-0}" "$status" >&2
 		done
@@ -235,9 +364,21 @@ SUMMARY=$RUN/summary.txt
 {
 	echo "booking bench, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, PostgreSQL $version, $(nproc) CPUs"
 	echo "$CLIENTS clients, $JOBS pgbench threads, $SECS s per run, $ROUNDS rounds (contender order rotated)," \
-		"spots random 1-4, capacity never reached, booking.audit on, synchronous_commit on, -M prepared"
+		"booking.audit on, synchronous_commit on, -M prepared"
+	if has_part pool; then
+		echo "pool (a-c): spots random 1-4, capacity never reached: every attempt books"
+	fi
+	if has_part timeline; then
+		echo "timeline (d-f): one attempt per transaction, 1 spot, a 1-hour range starting at random on the grid," \
+			"a random room of $ROOMS; cap 1 over $DAYS days, cap 3 over $CAP3_DAYS days from $WINDOW;" \
+			"$TL_BASE_ROWS bookings per set before the window ($TL_BIG_ROWS on f); P checks the peak load per instant"
+	fi
 	echo
-	awk -F'\t' -v names="a=${WL_NAME[a]};b=${WL_NAME[b]};c=${WL_NAME[c]}" -f "$HERE/summarize.awk" "$RESULTS"
+	names=""
+	for wl in "${WORKLOADS[@]}"; do
+		names="$names${names:+;}$wl=${WL_NAME[$wl]}"
+	done
+	awk -F'\t' -v names="$names" -v wls="${WORKLOADS[*]}" -f "$HERE/summarize.awk" "$RESULTS"
 } | tee "$SUMMARY"
 cp "$SUMMARY" "$OUT/summary-latest.txt" 2>/dev/null || true
 say "saved: $SUMMARY (raw figures: $RESULTS)"

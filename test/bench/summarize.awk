@@ -1,9 +1,12 @@
 # test/bench/summarize.awk — the table at the end of run.sh, from its results.tsv.
-# Input: tab-separated, header first (round, workload, contender, tps, ..., status); only runs
-# whose status is "ok" count.  -v names="a=...;b=...;c=..." gives the workloads' descriptions.
-# Prints, per workload, each contender's median TPS with every run's figure and the ratio
-# engine / contender; then each contender's (c) median against (b) and (a); then the diagnostic
-# variants (labels with a "/") against the contender they vary.
+# Input: tab-separated, header first (round, workload, contender, tps, txns, failed, rows, ...,
+# status, load, retried); only runs whose status is "ok" count.  -v wls="a b c d u e f" gives the
+# workloads present, in order; -v names="a=...;b=..." their descriptions.
+# Prints, per workload, each contender's median TPS (attempts per second) with every run's
+# figure, the median share of attempts that booked a row, and the ratio engine / contender; then
+# (c) against (b) and (a), and (f) against (d), per contender; the issue's targets; the attempts
+# pgbench retried (deadlocks); then the
+# diagnostic variants (labels with a "/") against the contender they vary.
 
 function median(list,    v, k, n, i, j, t) {
 	n = split(list, v, " ")
@@ -24,13 +27,18 @@ function ratio(x, y) {
 	return y > 0 ? sprintf("%.2fx", x / y) : "n/a"
 }
 
+function present(wl) {
+	return (wl in order)
+}
+
 BEGIN {
 	split(names, pairs, ";")
 	for (p in pairs) {
 		split(pairs[p], kv, "=")
 		desc[kv[1]] = kv[2]
 	}
-	nw = split("a b c", wls, " ")
+	nw = split(wls, wl_list, " ")
+	fmt = "%-30s %-17s %11s  %7s   %-30s %s\n"
 }
 
 NR == 1 { next }
@@ -45,24 +53,32 @@ NR == 1 { next }
 		lmin = $12 + 0
 	if (nload++ == 0 || $12 + 0 > lmax)
 		lmax = $12 + 0
-	if ($11 == "ok")
+	if ($13 + 0 > 0) {
+		if (!((wl, cname) in retried))
+			rorder = rorder (rorder == "" ? "" : "|") wl SUBSEP cname
+		retried[wl, cname] += $13
+	}
+	if ($11 == "ok") {
 		runs[wl, cname] = runs[wl, cname] (runs[wl, cname] == "" ? "" : " ") sprintf("%.1f", $4)
-	else
+		share[wl, cname] = share[wl, cname] (share[wl, cname] == "" ? "" : " ") ($5 > 0 ? $7 / $5 : 0)
+	} else
 		bad[++nbad] = sprintf("round %s, %s, %s: %s", $1, wl, cname, $11)
 }
 
 END {
 	for (w = 1; w <= nw; w++) {
-		wl = wls[w]
+		wl = wl_list[w]
 		n = split(order[wl], who, "|")
-		for (i = 1; i <= n; i++)
+		for (i = 1; i <= n; i++) {
 			med[wl, who[i]] = median(runs[wl, who[i]])
+			booked[wl, who[i]] = share[wl, who[i]] == "" ? "n/a" : sprintf("%.1f%%", 100 * median(share[wl, who[i]]))
+		}
 	}
 
 	printf "machine load (1-minute average at the start of each run): %.2f to %.2f\n\n", lmin, lmax
-	printf "%-34s %-17s %12s   %-30s %s\n", "workload", "contender", "median TPS", "runs (TPS)", "engine / contender"
+	printf fmt, "workload", "contender", "median TPS", "booked", "runs (TPS)", "engine / contender"
 	for (w = 1; w <= nw; w++) {
-		wl = wls[w]
+		wl = wl_list[w]
 		n = split(order[wl], who, "|")
 		best = 0
 		first = 1
@@ -70,38 +86,74 @@ END {
 			if (who[i] ~ /\//)
 				continue
 			r = (who[i] == "engine") ? "" : ratio(med[wl, "engine"], med[wl, who[i]])
-			printf "%-34s %-17s %12.1f   %-30s %s\n", first ? desc[wl] : "", who[i], med[wl, who[i]], runs[wl, who[i]], r
+			printf fmt, first ? desc[wl] : "", who[i], sprintf("%.1f", med[wl, who[i]]), booked[wl, who[i]], runs[wl, who[i]], r
 			first = 0
 			if (who[i] != "engine" && med[wl, who[i]] > best) {
 				best = med[wl, who[i]]
 				bestname = who[i]
 			}
+			npeers[wl]++
 		}
-		if (best > 0)
-			printf "%-34s %-17s %12s   %-30s %s\n", "", "best peer: " bestname, "", "", ratio(med[wl, "engine"], best)
+		if (best > 0 && npeers[wl] > 2)
+			printf fmt, "", "best peer: " bestname, "", "", "", ratio(med[wl, "engine"], best)
 		printf "\n"
 	}
 
-	printf "(c), a resource holding many rows, against (b) and against (a) (median TPS of c / of b, of a):\n"
-	n = split(order["c"], who, "|")
-	for (i = 1; i <= n; i++)
-		printf "  %-17s c/b %-8s c/a %s\n", who[i], ratio(med["c", who[i]], med["b", who[i]]), ratio(med["c", who[i]], med["a", who[i]])
+	if (present("c")) {
+		printf "(c), a resource holding many rows, against (b) and against (a) (median TPS of c / of b, of a):\n"
+		n = split(order["c"], who, "|")
+		for (i = 1; i <= n; i++)
+			printf "  %-17s c/b %-8s c/a %s\n", who[i], ratio(med["c", who[i]], med["b", who[i]]), ratio(med["c", who[i]], med["a", who[i]])
+		printf "\n"
+	}
+	if (present("f") && present("d")) {
+		printf "(f) against (d), the same requests on rooms holding many more bookings (median TPS of f / of d):\n"
+		n = split(order["f"], who, "|")
+		for (i = 1; i <= n; i++)
+			printf "  %-17s f/d %s\n", who[i], ratio(med["f", who[i]], med["d", who[i]])
+		printf "\n"
+	}
+	if (present("d") || present("e")) {
+		printf "Targets of issue 3 (engine median / peer median):\n"
+		if (present("d"))
+			printf "  (d) engine / E  %-8s target >= 1.00x: %s\n", ratio(med["d", "engine"], med["d", "E"]),
+				(med["d", "E"] > 0 && med["d", "engine"] >= med["d", "E"]) ? "met" : "not met"
+		if (present("u"))
+			printf "  (u) engine / E  %-8s engine / U  %s  (no target; U is only right on a grid of the slot length)\n",
+				ratio(med["u", "engine"], med["u", "E"]), ratio(med["u", "engine"], med["u", "U"])
+		if (present("e"))
+			printf "  (e) engine / P  %-8s target >= 1.50x: %s\n", ratio(med["e", "engine"], med["e", "P"]),
+				(med["e", "P"] > 0 && med["e", "engine"] >= 1.5 * med["e", "P"]) ? "met" : "not met"
+		if (present("f") && present("d"))
+			printf "  (f) engine f/d  %-8s target: flat (1.00x)\n", ratio(med["f", "engine"], med["d", "engine"])
+		printf "\n"
+	}
+
+	if (rorder != "") {
+		printf "Attempts retried after a deadlock or serialization failure (pgbench --max-tries, all rounds):\n"
+		n = split(rorder, keys, "|")
+		for (i = 1; i <= n; i++) {
+			split(keys[i], k, SUBSEP)
+			printf "  %-30s %-17s %d\n", desc[k[1]], k[2], retried[k[1], k[2]]
+		}
+		printf "\n"
+	}
 
 	header = 0
 	for (w = 1; w <= nw; w++) {
-		wl = wls[w]
+		wl = wl_list[w]
 		n = split(order[wl], who, "|")
 		for (i = 1; i <= n; i++) {
 			if (who[i] !~ /\//)
 				continue
 			if (!header) {
-				printf "\nDiagnostics (interleaved with the runs above; ratio = variant / the same contender as measured above):\n"
-				printf "%-34s %-17s %12s   %-30s %s\n", "workload", "variant", "median TPS", "runs (TPS)", "vs base"
+				printf "Diagnostics (interleaved with the runs above; ratio = variant / the same contender as measured above):\n"
+				printf fmt, "workload", "variant", "median TPS", "booked", "runs (TPS)", "vs base"
 				header = 1
 			}
 			base = who[i]
 			sub(/\/.*/, "", base)
-			printf "%-34s %-17s %12.1f   %-30s %s\n", desc[wl], who[i], med[wl, who[i]], runs[wl, who[i]], ratio(med[wl, who[i]], med[wl, base])
+			printf fmt, desc[wl], who[i], sprintf("%.1f", med[wl, who[i]]), booked[wl, who[i]], runs[wl, who[i]], ratio(med[wl, who[i]], med[wl, base])
 		}
 	}
 
