@@ -601,23 +601,16 @@ pair_plan(BookingPair *pair, PairPlan which)
 			nargs = 1;
 			break;
 		case PLAN_TIMELINE_LOCK:
-			appendStringInfo(&sql,
-							 "SELECT %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
-							 pair->capacity_sql,
-							 pair->timeline_sql ? pair->timeline_sql : "false",
-							 pair->buffer_before_sql, pair->buffer_after_sql,
-							 pair->min_notice_sql, pair->max_horizon_sql,
-							 pair->parent_sql, pair->parent_key_sql);
-			nargs = 1;
-			break;
 		case PLAN_TIMELINE_READ:
+			/* the rule's columns, in the order timeline.c reads them */
 			appendStringInfo(&sql,
-							 "SELECT %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1",
+							 "SELECT %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1%s",
 							 pair->capacity_sql,
 							 pair->timeline_sql ? pair->timeline_sql : "false",
 							 pair->buffer_before_sql, pair->buffer_after_sql,
 							 pair->min_notice_sql, pair->max_horizon_sql,
-							 pair->parent_sql, pair->parent_key_sql);
+							 pair->parent_sql, pair->parent_key_sql,
+							 which == PLAN_TIMELINE_LOCK ? " FOR NO KEY UPDATE" : "");
 			nargs = 1;
 			break;
 		case PLAN_TIMELINE_LIST:
@@ -724,4 +717,28 @@ pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count
 	}
 	PG_END_TRY();
 	return ret;
+}
+
+/*
+ * An integer column of a protected table as int64: keys and spots may be smallint, integer or
+ * bigint.  Any other type is refused (42804).
+ */
+int64
+pair_integer(Datum value, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(value);
+		case INT4OID:
+			return DatumGetInt32(value);
+		case INT8OID:
+			return DatumGetInt64(value);
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("booking keys and spots must be smallint, integer or bigint, not %s",
+							format_type_be(type))));
+	}
+	return 0;					/* keep compiler quiet */
 }

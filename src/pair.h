@@ -101,6 +101,7 @@ extern BookingPair *pair_by_parent(Oid relid);
 extern int	pair_count(void);
 extern BookingPair *pair_at(int index);
 
+extern int64 pair_integer(Datum value, Oid type);
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
 extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,

@@ -42,20 +42,6 @@
 #include "counter.h"
 #include "timeline.h"
 
-/* An integer column of any width as int64. */
-static int64
-integer_of(Datum value, Oid type)
-{
-	switch (type)
-	{
-		case INT2OID:
-			return DatumGetInt16(value);
-		case INT4OID:
-			return DatumGetInt32(value);
-		default:
-			return DatumGetInt64(value);
-	}
-}
 
 PG_FUNCTION_INFO_V1(booking_slot_box);
 
@@ -329,13 +315,13 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 
 		d = slot_getattr(slot, pair->child_parent_att, &isnull);
 		if (isnull ||
-			integer_of(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid) != resource_id)
+			pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid) != resource_id)
 			continue;
 		d = slot_getattr(slot, pair->status_att, &isnull);
 		if (!pair_status_consumes(pair, d, isnull))
 			continue;
 		d = slot_getattr(slot, pair->child_key_att, &isnull);
-		if (!isnull && integer_of(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid) == exclude_row)
+		if (!isnull && pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid) == exclude_row)
 			continue;
 		if (isnull)
 			continue;
@@ -344,7 +330,7 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 			size *= 2;
 			rows = repalloc(rows, sizeof(NearRow) * size);
 		}
-		rows[n].id = integer_of(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+		rows[n].id = pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
 		d = slot_getattr(slot, pair->during_att, &isnull);
 		if (isnull || !span_from_range(d, &sp, &why) || sp.hi <= search.lo || sp.lo >= search.hi)
 			continue;
@@ -353,7 +339,7 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 		if (pair->spots_att != InvalidAttrNumber)
 		{
 			d = slot_getattr(slot, pair->spots_att, &isnull);
-			rows[n].spots = isnull ? 1 : (int32) integer_of(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
+			rows[n].spots = isnull ? 1 : (int32) pair_integer(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
 		}
 		rows[n].is_block = false;
 		if (pair->kind_att != InvalidAttrNumber)

@@ -66,26 +66,6 @@ trigger_pair(FunctionCallInfo fcinfo, const char *fname, bool row_level)
 	return pair_by_id(pairid);
 }
 
-/* An integer column of any width as int64; keys and spots may be smallint, int or bigint. */
-static int64
-integer_value(Datum value, Oid type)
-{
-	switch (type)
-	{
-		case INT2OID:
-			return DatumGetInt16(value);
-		case INT4OID:
-			return DatumGetInt32(value);
-		case INT8OID:
-			return DatumGetInt64(value);
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("booking keys and spots must be smallint, integer or bigint, not %s",
-							format_type_be(type))));
-	}
-	return 0;					/* keep compiler quiet */
-}
 
 /*
  * Reads what a row of the child table claims.  With validate, a new row's values are checked
@@ -117,7 +97,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 		}
 		else
 		{
-			int64		spots = integer_value(value,
+			int64		spots = pair_integer(value,
 											  TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
 
 			if (validate && spots <= 0)
@@ -142,12 +122,12 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	{
 		claim->has_resource = true;
 		claim->resource_id =
-			integer_value(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
+			pair_integer(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
 	}
 
 	value = heap_getattr(tuple, pair->child_key_att, desc, &isnull);
 	claim->row_id = isnull ? 0 :
-		integer_value(value, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+		pair_integer(value, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
 
 	/*
 	 * A range makes the row a timeline booking, judged at every instant; whether the resource
@@ -265,7 +245,7 @@ int_column(Relation rel, HeapTuple tuple, AttrNumber att, bool *isnull)
 
 	if (*isnull)
 		return 0;
-	return (int32) integer_value(value, TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid);
+	return (int32) pair_integer(value, TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid);
 }
 
 static bool
@@ -437,7 +417,7 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && !isnull && !cap_null &&
 		!engine_writing_counter())
 		check_timeline_change(pair, rel, trigdata->tg_trigtuple, newtup,
-							  integer_value(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid),
+							  pair_integer(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid),
 							  capacity);
 	if (row_timeline(pair, rel, newtup))
 		return PointerGetDatum(newtup);		/* its counter is no measure of its capacity */
@@ -445,7 +425,7 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("capacity of resource %lld cannot be lower than its reserved spots",
-						isnull ? 0LL : (long long) integer_value(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid)),
+						isnull ? 0LL : (long long) pair_integer(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid)),
 				 errdetail("Capacity would be %d, reserved is %d.", capacity, counter),
 				 errtableconstraint(rel, "booking_capacity")));
 
