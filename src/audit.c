@@ -93,13 +93,12 @@ attempt_is_plain(Relation rel)
 
 /* The values of one attempt row, in the table's column order. */
 static void
-attempt_values(const AttemptRecord *rec, Oid seqid, Datum *values, bool *nulls, NameData *role)
+attempt_values(const AttemptRecord *rec, Oid seqid, Datum *values, bool *nulls)
 {
 	memset(nulls, false, sizeof(bool) * ATTEMPT_NATTS);
 	values[0] = Int64GetDatum(nextval_internal(seqid, false));
 	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-	namestrcpy(role, GetUserNameFromId(GetUserId(), false));
-	values[2] = NameGetDatum(role);
+	values[2] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	values[3] = CStringGetTextDatum(rec->action);
 	if (rec->holder != NULL)
 		values[4] = CStringGetTextDatum(rec->holder);
@@ -141,7 +140,7 @@ insert_with_statement(Relation rel, Datum *values, bool *nulls)
 		elog(ERROR, "SPI_connect failed");
 	if (attempt_plan == NULL || !SPI_plan_is_valid(attempt_plan))
 	{
-		Oid			types[ATTEMPT_NATTS] = {INT8OID, TIMESTAMPTZOID, NAMEOID, TEXTOID, TEXTOID,
+		Oid			types[ATTEMPT_NATTS] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
 			INT8OID, INT4OID, TSTZRANGEOID, BOOLOID, TEXTOID, INT8OID, InvalidOid, TEXTOID};
 		SPIPlanPtr	plan;
 
@@ -184,7 +183,6 @@ audit_attempt(const AttemptRecord *rec)
 	Relation	rel;
 	Datum		values[ATTEMPT_NATTS];
 	bool		nulls[ATTEMPT_NATTS];
-	NameData	role;
 
 	if (!booking_audit_enabled)
 		return;
@@ -206,7 +204,7 @@ audit_attempt(const AttemptRecord *rec)
 		attempt_relid = relid;
 		attempt_seqid = seqid;
 	}
-	attempt_values(rec, seqid, values, nulls, &role);
+	attempt_values(rec, seqid, values, nulls);
 
 	if (attempt_is_plain(rel))
 	{

@@ -259,6 +259,61 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		}
 	}
 
+	/*
+	 * Write the new version over the visible one, as UPDATE does first.  That succeeds unless
+	 * the visible version is no longer the newest, and then needs no separate row lock (nor its
+	 * WAL record).  Otherwise: a serialization failure under a transaction snapshot, or at READ
+	 * COMMITTED the newest version, locked and judged again below, as UPDATE's recheck does.
+	 */
+	{
+		bool		capnull;
+		bool		cntnull;
+		Datum		capd = heap_getattr(found, pair->capacity_att, desc, &capnull);
+		Datum		cntd = heap_getattr(found, pair->counter_att, desc, &cntnull);
+
+		if (!capnull && !cntnull)
+		{
+			int64		updated = (int64) DatumGetInt32(cntd) + delta;
+			TM_FailureData tmfd;
+			LockTupleMode lockmode;
+			TM_Result	res;
+
+			if (updated > PG_INT32_MAX || updated < PG_INT32_MIN)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("integer out of range")));
+			fresh = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+			ExecClearTuple(fresh);
+			heap_deform_tuple(found, desc, fresh->tts_values, fresh->tts_isnull);
+			fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
+			ExecStoreVirtualTuple(fresh);
+			res = table_tuple_update(rel, &tid, fresh, GetCurrentCommandId(true), snapshot,
+									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+			if (res == TM_Ok)
+			{
+				if (booking_update_needs_indexes(update_indexes))
+					insert_index_entries(rel, fresh,
+										 booking_update_only_summarizing(update_indexes));
+				ExecDropSingleTupleTableSlot(fresh);
+				*capacity = DatumGetInt32(capd);
+				*reserved = (int32) updated;
+				UnregisterSnapshot(snapshot);
+				return COUNTER_DONE;
+			}
+			ExecDropSingleTupleTableSlot(fresh);
+			if (res == TM_SelfModified)
+				ereport(ERROR,
+						(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+						 errmsg("resource row was already modified by an operation triggered by the current command")));
+			if (res != TM_Updated && res != TM_Deleted)
+				elog(ERROR, "unexpected result %d updating a resource row", (int) res);
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+		}
+	}
+
 	locked = lock_newest(pair, rel, &tid, snapshot, resource_id);
 	if (locked == NULL)
 	{

@@ -127,7 +127,7 @@ SELECT columns_are('booking', 'attempt',
 SELECT hasnt_pk('booking', 'attempt', 'attempt has no primary key: the engine appends rows straight into it');
 SELECT col_type_is('booking', 'attempt', 'id', 'bigint', 'attempt.id is bigint');
 SELECT col_type_is('booking', 'attempt', 'at', 'timestamp with time zone', 'attempt.at is timestamptz');
-SELECT col_type_is('booking', 'attempt', 'role', 'name', 'attempt.role is name');
+SELECT col_type_is('booking', 'attempt', 'role', 'text', 'attempt.role is text');
 SELECT col_type_is('booking', 'attempt', 'action', 'text', 'attempt.action is text');
 SELECT col_type_is('booking', 'attempt', 'resource_id', 'bigint', 'attempt.resource_id is bigint');
 SELECT col_type_is('booking', 'attempt', 'ok', 'boolean', 'attempt.ok is boolean');
