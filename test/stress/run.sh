@@ -50,15 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-violations=0
-violation() {
-	echo "VIOLATION: $*"
-	violations=$((violations + 1))
-}
-
-q() {						# q SQL: one value, unaligned, errors fatal
-	psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"
-}
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 # Resources whose counter is not what their rows hold, or exceeds capacity, written without
 # the engine's help: one row per broken resource.
@@ -228,43 +221,7 @@ PIDS=()
 # ---------------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------------
-if [ "$pgbench_rc" != 0 ] || grep -q 'aborted' "$WORK/pgbench.err" "$WORK/pgbench.out"; then
-	violation "pgbench exited with $pgbench_rc; a client met an error:"
-	grep -E 'ERROR|aborted|FATAL' "$WORK/pgbench.err" | head -20
-fi
-failed_tx=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$WORK/pgbench.out")
-[ "${failed_tx:-0}" = 0 ] || violation "pgbench counted $failed_tx failed transactions"
-
-# pgbench's per-script counts: "SQL script N: path" followed by " - T transactions (...)".
-script_tx() {
-	awk -v s="$1" '/^SQL script [0-9]+:/ { cur = ($NF ~ ("/" s "$")) } cur && /^ - [0-9]+ transactions/ { print $2; exit }' "$WORK/pgbench.out"
-}
-book_tx=$(script_tx book.sql)
-total_tx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$WORK/pgbench.out")
-tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$WORK/pgbench.out")
-
-checks=$(cat "$WORK/checker.count" 2>/dev/null || echo 0)
-if [ -s "$WORK/checker.out" ]; then
-	violation "invariants broken while the load ran (verify / independent):"
-	head -20 "$WORK/checker.out"
-fi
-if [ -s "$WORK/checker.err" ]; then
-	violation "the checker's queries failed:"
-	head -5 "$WORK/checker.err"
-fi
-[ "$checks" -gt 0 ] || violation "the checker never ran"
-
-direct_ok=0
-direct_refused=0
-for i in $(seq 1 "$DIRECT"); do
-	out=$(check_direct_errors "$WORK/direct.$i.err")
-	if grep -q '^unexpected' <<<"$out"; then
-		violation "direct session $i met errors other than a right refusal:"
-		grep '^unexpected' <<<"$out" | head -10
-	fi
-	direct_refused=$((direct_refused + $(sed -n 's/^refusals //p' <<<"$out")))
-	direct_ok=$((direct_ok + $(grep -cE '^(INSERT 0 1|UPDATE 1|COPY [0-9]+)$' "$WORK/direct.$i.out")))
-done
+check_load "$pgbench_rc" book.sql '^(INSERT 0 1|UPDATE 1|COPY [0-9]+)$'
 
 # Counters against rows, independently of the engine, then the engine's own verify().
 broken=$(psql -X -q -At -d "$DB" -c "$INVARIANT_SQL")

@@ -61,15 +61,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-violations=0
-violation() {
-	echo "VIOLATION: $*"
-	violations=$((violations + 1))
-}
-
-q() {						# q SQL: one row, unaligned, errors fatal
-	psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"
-}
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 CONSUMING="'held', 'pending', 'confirmed', 'completed'"
 
@@ -356,41 +349,7 @@ PIDS=()
 # ---------------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------------
-if [ "$pgbench_rc" != 0 ] || grep -q 'aborted' "$WORK/pgbench.err" "$WORK/pgbench.out"; then
-	violation "pgbench exited with $pgbench_rc; a client met an error:"
-	grep -E 'ERROR|aborted|FATAL' "$WORK/pgbench.err" | head -20
-fi
-failed_tx=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$WORK/pgbench.out")
-[ "${failed_tx:-0}" = 0 ] || violation "pgbench counted $failed_tx failed transactions"
-script_tx() {
-	awk -v s="$1" '/^SQL script [0-9]+:/ { cur = ($NF ~ ("/" s "$")) } cur && /^ - [0-9]+ transactions/ { print $2; exit }' "$WORK/pgbench.out"
-}
-book_tx=$(script_tx tl_book.sql)
-total_tx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$WORK/pgbench.out")
-tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$WORK/pgbench.out")
-
-checks=$(cat "$WORK/checker.count" 2>/dev/null || echo 0)
-if [ -s "$WORK/checker.out" ]; then
-	violation "invariants broken while the load ran (sweep / counter / verify lines):"
-	head -30 "$WORK/checker.out"
-fi
-if [ -s "$WORK/checker.err" ]; then
-	violation "the live checker's queries failed:"
-	head -5 "$WORK/checker.err"
-fi
-[ "$checks" -gt 0 ] || violation "the live checker never ran"
-
-direct_ok=0
-direct_refused=0
-for i in $(seq 1 "$DIRECT"); do
-	out=$(check_direct_errors "$WORK/direct.$i.err")
-	if grep -q '^unexpected' <<<"$out"; then
-		violation "direct session $i met errors other than a right refusal:"
-		grep '^unexpected' <<<"$out" | head -10
-	fi
-	direct_refused=$((direct_refused + $(sed -n 's/^refusals //p' <<<"$out")))
-	direct_ok=$((direct_ok + $(grep -cE '^(INSERT 0 1|UPDATE 1)$' "$WORK/direct.$i.out")))
-done
+check_load "$pgbench_rc" tl_book.sql '^(INSERT 0 1|UPDATE 1)$'
 
 # The final state, independently of the engine, then the engine's own verify().
 swept=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$SWEEP_SQL" 2>&1) ||
