@@ -22,6 +22,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use BookingTest qw(invariant_sql);
 
 my $stress_dir = File::Spec->rel2abs(dirname(__FILE__) . '/../stress');
 my $nres       = 40;      # load resources 1..40, small pools
@@ -61,16 +62,7 @@ is( $node->safe_psql('postgres',
 	'load resources are numbered as the pgbench scripts pick them');
 
 # Counters against rows, without the engine's help: one row per broken resource.
-my $invariant_sql = q{
-SELECT r.id, r.capacity, r.spots_reserved, COALESCE(c.n, 0)
-  FROM booking.resource r
-  LEFT JOIN (SELECT b.resource_id, sum(b.spots) AS n
-               FROM booking.booking b
-              WHERE b.status IN ('held', 'pending', 'confirmed', 'completed')
-              GROUP BY b.resource_id) c ON c.resource_id = r.id
- WHERE r.spots_reserved <> COALESCE(c.n, 0)
-    OR r.spots_reserved > r.capacity
-    OR r.spots_reserved < 0};
+my $invariant_sql = invariant_sql();
 
 # Statements a direct writer sends, many of which the engine must refuse with 23514.
 sub direct_script

@@ -19,6 +19,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use BookingTest qw(invariant_sql);
 
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
@@ -57,16 +58,7 @@ UPDATE booking.resource SET capacity = capacity + 3 WHERE id IN (5, 6);
 });
 
 # Counters against rows, without the engine's help: one row per broken resource.
-my $invariant_sql = q{
-SELECT r.id, r.capacity, r.spots_reserved, COALESCE(c.n, 0)
-  FROM booking.resource r
-  LEFT JOIN (SELECT b.resource_id, sum(b.spots) AS n
-               FROM booking.booking b
-              WHERE b.status IN ('held', 'pending', 'confirmed', 'completed')
-              GROUP BY b.resource_id) c ON c.resource_id = r.id
- WHERE r.spots_reserved <> COALESCE(c.n, 0)
-    OR r.spots_reserved > r.capacity
-    OR r.spots_reserved < 0};
+my $invariant_sql = invariant_sql();
 
 # What must come back, table by table, every column.
 my %content_sql = (
