@@ -73,7 +73,7 @@ COMMENT ON COLUMN @extschema@.resource.id IS 'resource id (64-bit)';
 COMMENT ON COLUMN @extschema@.resource.name IS 'a name for people';
 COMMENT ON COLUMN @extschema@.resource.capacity IS 'spots available in all, not negative; cannot be lowered below spots_reserved';
 COMMENT ON COLUMN @extschema@.resource.spots_reserved IS
-	'spots taken by held, pending, confirmed and completed bookings; written only by the engine and booking.repair()';
+	'pool resources: spots taken by held, pending, confirmed and completed bookings; 0 on timeline resources, whose load depends on the instant (see booking.availability()); written only by the engine and booking.repair()';
 COMMENT ON COLUMN @extschema@.resource.timeline IS
 	'false: one pool for the whole resource (an event); true: capacity holds at every instant over the bookings'' ranges (a room)';
 COMMENT ON COLUMN @extschema@.resource.buffer_before IS 'timeline resources: time kept free before each booking';

@@ -120,7 +120,8 @@ SELECT ok, reason FROM booking.book_slot(:room, 1, '[2026-10-24 21:45, 2026-10-2
 SET timezone = 'UTC';
 SELECT holder, during FROM booking.booking WHERE holder IN ('night owl', 'early bird') ORDER BY lower(during);
 
--- counters count what consumes, and verify() checks every instant from the rows
+-- a timeline resource keeps no counter (spots_reserved stays 0); verify() checks every instant
+-- from the rows
 SELECT name, capacity, spots_reserved FROM booking.resource ORDER BY id;
 SELECT * FROM booking.verify();
 -- with the triggers off, an overlap slips in; verify() reports it
@@ -128,7 +129,14 @@ SET session_replication_role = replica;
 INSERT INTO booking.booking (resource_id, holder, during) VALUES (:room, 'sneak', '[2026-12-02 10:30, 2026-12-02 10:45)');
 RESET session_replication_role;
 SELECT pair, resource_id = :room AS room, capacity, counted, problem FROM booking.verify();
--- (deleted with the triggers on, the row gives back spots it never took: repair() puts it right)
+-- deleted with the triggers on, it leaves no trace; repair() has nothing to do
 DELETE FROM booking.booking WHERE holder = 'sneak';
 SELECT * FROM booking.repair();
+SELECT * FROM booking.verify();
+-- a timeline counter written with the triggers off is reported, and repair() puts it back to 0
+SET session_replication_role = replica;
+UPDATE booking.resource SET spots_reserved = 3 WHERE id = :room;
+RESET session_replication_role;
+SELECT pair, resource_id = :room AS room, spots_reserved, counted, problem FROM booking.verify();
+SELECT pair, resource_id = :room AS room, old_reserved, new_reserved FROM booking.repair();
 SELECT * FROM booking.verify();

@@ -709,6 +709,7 @@ booking_repair(PG_FUNCTION_ARGS)
 			bool		old_null;
 			int32		old_counter;
 			int32		counted;
+			bool		is_timeline;
 
 			if (r > 0 && suspects[r] == suspects[r - 1])
 				continue;
@@ -721,11 +722,18 @@ booking_repair(PG_FUNCTION_ARGS)
 				continue;		/* deleted meanwhile */
 			old_counter = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 													  SPI_tuptable->tupdesc, 2, &old_null));
-			ret = SPI_execute_plan(pair_plan(pair, PLAN_COUNT_ONE), args, NULL, false, 1);
-			if (ret != SPI_OK_SELECT || SPI_processed != 1)
-				elog(ERROR, "counting rows failed: %s", SPI_result_code_string(ret));
-			counted = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &n));
+			is_timeline = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 3, &n)) && !n;
+			/* a timeline resource has no counter: it stays at zero */
+			counted = 0;
+			if (!is_timeline)
+			{
+				ret = SPI_execute_plan(pair_plan(pair, PLAN_COUNT_ONE), args, NULL, false, 1);
+				if (ret != SPI_OK_SELECT || SPI_processed != 1)
+					elog(ERROR, "counting rows failed: %s", SPI_result_code_string(ret));
+				counted = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 1, &n));
+			}
 			if (!old_null && old_counter == counted)
 				continue;
 			engine_set_counter(pair, suspects[r], counted);

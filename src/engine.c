@@ -9,6 +9,8 @@
  * with one conditional UPDATE of the resource row: taking spots succeeds only where
  * counter + spots <= capacity, giving them back always succeeds.  The row lock that UPDATE takes
  * is what keeps the counter right under any concurrency; the advisory lock only orders the work.
+ * A timeline resource has no counter: its row is locked, and the decision is an overlap search
+ * under that lock (admit_on_timeline).
  *
  * book_slot() reaches this code through the INSERT trigger like any other writer; the only
  * difference is the SoftAdmission hand-over, which turns a refusal into a skipped row that
@@ -227,22 +229,28 @@ shift_counter(BookingPair *pair, int64 resource_id, int32 delta)
 	return is_timeline;
 }
 
+/*
+ * Gives back what a row consumed.  A pool resource's counter goes down by its spots; a timeline
+ * row frees its range by its own write, with no counter to change.
+ */
 static void
-give_spots(BookingPair *pair, int64 resource_id, int32 spots)
+give_back(BookingPair *pair, const RowClaim *claim)
 {
-	(void) shift_counter(pair, resource_id, -spots);
+	if (!claim->has_range)
+		(void) shift_counter(pair, claim->resource_id, -claim->spots);
 }
 
 /*
  * Admits a claim with a time range on its resource: locks the resource's row and reads its
  * rule, finds the peak load over the claim's widened range (leaving the row itself out, so
  * that a reschedule is one step), and refuses when the claim's spots do not fit at every
- * instant.  A block is never refused: it is a fact from another calendar.  On success the
- * counter is shifted by counter_delta.  The caller holds the advisory lock.
+ * instant.  A block is never refused: it is a fact from another calendar.  A timeline
+ * resource has no counter to change (its load is a function of time, which the row lock and
+ * the overlap search protect): admitting writes nothing to the resource row but the lock.  The
+ * caller holds the advisory lock.
  */
 static AdmitOutcome
-admit_on_timeline(BookingPair *pair, const RowClaim *claim, int32 counter_delta,
-				  bool new_range, AdmitResult *result)
+admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, AdmitResult *result)
 {
 	TimelineRule rule;
 	bool		is_timeline;
@@ -290,8 +298,6 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, int32 counter_delta,
 			return ADMIT_CONFLICT;
 		}
 	}
-	if (counter_delta != 0)
-		(void) shift_counter(pair, claim->resource_id, counter_delta);
 	result->reserved = result->peak.load + claim->spots;
 	result->outcome = ADMIT_OK;
 	return ADMIT_OK;
@@ -381,27 +387,25 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	if (has && new_claim->has_range)
 	{
 		/*
-		 * A timeline claim.  A reschedule or resize on the same resource is judged as one step
-		 * and shifts the counter by the difference; a move gives the old resource its spots
-		 * back, row locks in ascending id order like the advisory locks.
+		 * A timeline claim.  A reschedule or resize on the same resource is judged as one step.
+		 * A move gives the old resource back what the row took there, row locks in ascending
+		 * id order like the advisory locks.
 		 */
 		bool		new_range = !(same_resource && old_claim->has_range &&
 								  old_claim->span.lo == new_claim->span.lo &&
 								  old_claim->span.hi == new_claim->span.hi);
+		bool		moved = had && !same_resource;
 
-		if (same_resource)
-			outcome = admit_on_timeline(pair, new_claim, new_claim->spots - old_claim->spots,
-										new_range, result);
-		else if (had && old_claim->resource_id < new_claim->resource_id)
+		if (moved && old_claim->resource_id < new_claim->resource_id)
 		{
-			give_spots(pair, old_claim->resource_id, old_claim->spots);
-			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, new_range, result);
+			give_back(pair, old_claim);
+			outcome = admit_on_timeline(pair, new_claim, new_range, result);
 		}
 		else
 		{
-			outcome = admit_on_timeline(pair, new_claim, new_claim->spots, new_range, result);
-			if (had && outcome == ADMIT_OK)
-				give_spots(pair, old_claim->resource_id, old_claim->spots);
+			outcome = admit_on_timeline(pair, new_claim, new_range, result);
+			if (moved && outcome == ADMIT_OK)
+				give_back(pair, old_claim);
 		}
 	}
 	else if (same_resource)
@@ -418,14 +422,14 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		/* A move between pool resources: row locks in ascending id order too. */
 		if (old_claim->resource_id < new_claim->resource_id)
 		{
-			give_spots(pair, old_claim->resource_id, old_claim->spots);
+			give_back(pair, old_claim);
 			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
 		}
 		else
 		{
 			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
 			if (outcome == ADMIT_OK)
-				give_spots(pair, old_claim->resource_id, old_claim->spots);
+				give_back(pair, old_claim);
 		}
 		/*
 		 * A refusal after the give-back leaves the old counter lowered; the caller raises (a
@@ -436,7 +440,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	else if (has)
 		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
 	else
-		give_spots(pair, old_claim->resource_id, old_claim->spots);
+		give_back(pair, old_claim);
 
 	SPI_finish();
 	return outcome;

@@ -590,8 +590,9 @@ pair_plan(BookingPair *pair, PairPlan which)
 			break;
 		case PLAN_PEEK_LOCK:
 			appendStringInfo(&sql,
-							 "SELECT %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
+							 "SELECT %s, %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
 							 pair->capacity_sql, pair->counter_sql,
+							 pair->timeline_sql ? pair->timeline_sql : "false",
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;
@@ -654,7 +655,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 " COALESCE(c.n, 0)::pg_catalog.int4, %s"
 							 " FROM %s p LEFT JOIN"
 							 " (SELECT %s AS k, pg_catalog.sum(%s) AS n FROM %s WHERE %s GROUP BY 1) c"
-							 " ON c.k = p.%s"
+							 " ON c.k = p.%s AND NOT %s"
 							 " WHERE p.%s IS DISTINCT FROM COALESCE(c.n, 0)"
 							 " OR (NOT %s AND p.%s > p.%s)"
 							 " ORDER BY 1",
@@ -664,6 +665,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->child_parent_sql, pair->spots_sql, pair->child_sql,
 							 pair->consuming_sql,
 							 pair->parent_key_sql,
+							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
 							 pair->counter_sql,
 							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
 							 pair->counter_sql, pair->capacity_sql);
