@@ -504,6 +504,24 @@ pair_at(int index)
 }
 
 /*
+ * Whether a kind value says "block".  Enum columns compare OIDs; any other type compares its
+ * text form.
+ */
+bool
+pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type)
+{
+	Oid			typoutput;
+	bool		varlena;
+
+	if (isnull)
+		return false;
+	if (OidIsValid(pair->kind_block))
+		return DatumGetObjectId(kind) == pair->kind_block;
+	getTypeOutputInfo(kind_type, &typoutput, &varlena);
+	return strcmp(OidOutputFunctionCall(typoutput, kind), "block") == 0;
+}
+
+/*
  * Whether a status value consumes capacity.  Enum columns compare OIDs; any other type compares
  * its text form with the configured labels.
  */

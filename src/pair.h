@@ -103,6 +103,7 @@ extern BookingPair *pair_at(int index);
 
 extern int64 pair_integer(Datum value, Oid type);
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
+extern bool pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
 extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,
 								  bool latest);

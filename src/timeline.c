@@ -345,13 +345,8 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 		if (pair->kind_att != InvalidAttrNumber)
 		{
 			d = slot_getattr(slot, pair->kind_att, &isnull);
-			if (!isnull)
-			{
-				if (OidIsValid(pair->kind_block))
-					rows[n].is_block = DatumGetObjectId(d) == pair->kind_block;
-				else
-					rows[n].is_block = strcmp(TextDatumGetCString(d), "block") == 0;
-			}
+			rows[n].is_block = pair_kind_is_block(pair, d, isnull,
+												  TupleDescAttr(desc, pair->kind_att - 1)->atttypid);
 		}
 		n++;
 	}

@@ -158,15 +158,8 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	if (claim->has_range && pair->kind_att != InvalidAttrNumber)
 	{
 		value = heap_getattr(tuple, pair->kind_att, desc, &isnull);
-		if (!isnull)
-		{
-			Oid			typoutput;
-			bool		varlena;
-
-			getTypeOutputInfo(TupleDescAttr(desc, pair->kind_att - 1)->atttypid, &typoutput,
-							  &varlena);
-			claim->is_block = strcmp(OidOutputFunctionCall(typoutput, value), "block") == 0;
-		}
+		claim->is_block = pair_kind_is_block(pair, value, isnull,
+											 TupleDescAttr(desc, pair->kind_att - 1)->atttypid);
 	}
 }
 

@@ -3,7 +3,8 @@
 -- rule.  One line, |-separated:
 --   engine rows added, audit rows, audit rows with ok, booking.verify() problems, engine rooms over
 --   capacity somewhere (bench.rooms_over: a sweep in plain SQL, not the engine's code),
---   E rows added, E rooms over, U rows added, U rooms over, P rows added, P rooms over.
+--   E rows added, E rooms over, U rows added, U rooms over, P rows added, P rooms over,
+--   N rows added (N checks nothing: its rooms are not checked).
 -- Rows added = the attempts that succeeded (every attempt books one row or nothing).
 
 SELECT (SELECT count(*) FROM booking.booking
@@ -19,5 +20,6 @@ SELECT (SELECT count(*) FROM booking.booking
 	   (SELECT count(*) FROM bench.slot_uniq WHERE id > b.uniq_base),
 	   bench.rooms_over('bench.slot_uniq', $$status = 'confirmed'$$),
 	   (SELECT count(*) FROM bench.slot_cap WHERE id > b.cap_base),
-	   bench.rooms_over('bench.slot_cap', $$status = 'confirmed'$$)
+	   bench.rooms_over('bench.slot_cap', $$status = 'confirmed'$$),
+	   (SELECT count(*) FROM bench.slot_free WHERE id > b.free_base)
 FROM bench.tl_base b;

@@ -40,7 +40,8 @@ WHERE NOT EXISTS (SELECT FROM bench.slot_excl WHERE holder = 'extra');
 \endif
 DELETE FROM bench.slot_uniq WHERE id > (SELECT uniq_base FROM bench.tl_base);
 DELETE FROM bench.slot_cap WHERE id > (SELECT cap_base FROM bench.tl_base);
+DELETE FROM bench.slot_free WHERE id > (SELECT free_base FROM bench.tl_base);
 
 VACUUM booking.resource, booking.booking, booking.attempt, bench.slot_excl, bench.slot_uniq,
-	bench.slot_cap;
+	bench.slot_cap, bench.slot_free;
 CHECKPOINT;

@@ -102,6 +102,20 @@ CREATE TABLE bench.slot_cap (
 );
 CREATE INDEX slot_cap_room_during ON bench.slot_cap USING gist (room_id, during) WHERE status = 'confirmed';
 
+-- N: no protection at all, the ceiling: the same row into a table like P's, with no check and
+-- no lock (wrong: it oversells).  Not a peer; it shows the most any implementation that writes
+-- the row could reach on this machine.
+CREATE TABLE bench.slot_free (
+	id bigserial PRIMARY KEY,
+	room_id bigint NOT NULL REFERENCES bench.room,
+	holder text NOT NULL,
+	spots integer NOT NULL CHECK (spots > 0),
+	during tstzrange NOT NULL,
+	status text NOT NULL DEFAULT 'confirmed',
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX slot_free_room_during ON bench.slot_free USING gist (room_id, during) WHERE status = 'confirmed';
+
 INSERT INTO bench.slot_excl (room_id, holder, during)
 SELECT 10000 + r, 'preload', bench.preload_range(k)
 FROM pg_catalog.generate_series(1, :rooms) r, pg_catalog.generate_series(0, :base_rows - 1) k;
@@ -111,6 +125,10 @@ FROM pg_catalog.generate_series(1, :rooms) r, pg_catalog.generate_series(0, :bas
 INSERT INTO bench.slot_cap (room_id, holder, spots, during)
 SELECT 20000 + r, 'preload', 1, bench.preload_range(k)
 FROM pg_catalog.generate_series(1, :rooms) r, pg_catalog.generate_series(0, :base_rows - 1) k;
+INSERT INTO bench.slot_free (room_id, holder, spots, during)
+SELECT room0 + r, 'preload', 1, bench.preload_range(k)
+FROM (VALUES (10000), (20000)) s(room0), pg_catalog.generate_series(1, :rooms) r,
+	 pg_catalog.generate_series(0, :base_rows - 1) k;
 
 -- E: the INSERT, with the exclusion violation caught and turned into false (a subtransaction
 -- per call, as any function that wants an answer rather than an error needs).
@@ -185,13 +203,28 @@ BEGIN
 END
 $$;
 
+-- N: the INSERT alone.
+CREATE FUNCTION bench.n_book(p_room bigint, p_spots integer, p_during tstzrange, p_holder text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO bench.slot_free (room_id, holder, spots, during, status)
+	VALUES (p_room, coalesce(p_holder, current_user), p_spots, p_during, 'confirmed');
+	RETURN true;
+END
+$$;
+
 -- Where each table's pre-loaded rows end: a reset removes everything above (and the extra rows
 -- of workload f, marked holder 'extra', are added above it).
 CREATE TABLE bench.tl_base AS
 SELECT (SELECT coalesce(max(id), 0) FROM booking.booking) AS engine_base,
 	   (SELECT coalesce(max(id), 0) FROM bench.slot_excl) AS excl_base,
 	   (SELECT coalesce(max(id), 0) FROM bench.slot_uniq) AS uniq_base,
-	   (SELECT coalesce(max(id), 0) FROM bench.slot_cap) AS cap_base;
+	   (SELECT coalesce(max(id), 0) FROM bench.slot_cap) AS cap_base,
+	   (SELECT coalesce(max(id), 0) FROM bench.slot_free) AS free_base;
 
 -- The independent check after each run: the peak load of every room of a set of rows, swept in
 -- plain SQL (each range adds its spots at its start and gives them back at its end; ends sort
@@ -221,4 +254,4 @@ END
 $$;
 
 VACUUM (ANALYZE) booking.resource, booking.booking, booking.attempt, bench.room, bench.slot_excl,
-	bench.slot_uniq, bench.slot_cap;
+	bench.slot_uniq, bench.slot_cap, bench.slot_free;

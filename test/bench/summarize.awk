@@ -4,7 +4,8 @@
 # workloads present, in order; -v names="a=...;b=..." their descriptions.
 # Prints, per workload, each contender's median TPS (attempts per second) with every run's
 # figure, the median share of attempts that booked a row, and the ratio engine / contender; then
-# (c) against (b) and (a), and (f) against (d), per contender; the issue's targets; the attempts
+# (c) against (b) and (a), and (f) against (d), per contender; the issue's targets and the
+# ceiling N (not a peer: it is left out of "best peer"); the attempts
 # pgbench retried (deadlocks); then the
 # diagnostic variants (labels with a "/") against the contender they vary.
 
@@ -88,11 +89,12 @@ END {
 			r = (who[i] == "engine") ? "" : ratio(med[wl, "engine"], med[wl, who[i]])
 			printf fmt, first ? desc[wl] : "", who[i], sprintf("%.1f", med[wl, who[i]]), booked[wl, who[i]], runs[wl, who[i]], r
 			first = 0
-			if (who[i] != "engine" && med[wl, who[i]] > best) {
+			if (who[i] != "engine" && who[i] != "N" && med[wl, who[i]] > best) {
 				best = med[wl, who[i]]
 				bestname = who[i]
 			}
-			npeers[wl]++
+			if (who[i] != "N")
+				npeers[wl]++
 		}
 		if (best > 0 && npeers[wl] > 2)
 			printf fmt, "", "best peer: " bestname, "", "", "", ratio(med[wl, "engine"], best)
@@ -126,6 +128,12 @@ END {
 				(med["e", "P"] > 0 && med["e", "engine"] >= 1.5 * med["e", "P"]) ? "met" : "not met"
 		if (present("f") && present("d"))
 			printf "  (f) engine f/d  %-8s target: flat (1.00x)\n", ratio(med["f", "engine"], med["d", "engine"])
+		printf "Against N, the INSERT with no check at all (the ceiling for anything that writes the row):\n"
+		if (present("d") && med["d", "N"] > 0)
+			printf "  (d) engine / N  %-8s E / N  %s\n", ratio(med["d", "engine"], med["d", "N"]), ratio(med["d", "E"], med["d", "N"])
+		if (present("e") && med["e", "N"] > 0)
+			printf "  (e) engine / N  %-8s P / N  %-8s N / P  %s  (the most any writer of the row could get against P)\n",
+				ratio(med["e", "engine"], med["e", "N"]), ratio(med["e", "P"], med["e", "N"]), ratio(med["e", "N"], med["e", "P"])
 		printf "\n"
 	}
 
