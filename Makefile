@@ -19,6 +19,8 @@ OBJS = \
 	src/timeline.o \
 	src/audit.o \
 	src/triggers.o \
+	src/states.o \
+	src/holds.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

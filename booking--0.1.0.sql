@@ -153,6 +153,9 @@ BEGIN
 	END LOOP;
 END
 $$;
+/* Holds by resource and expiry: the admission's lazy expiry and expire_holds() find them here. */
+CREATE INDEX booking_held_idx ON @extschema@.booking (resource_id, expires_at)
+	WHERE status = 'held';
 CREATE UNIQUE INDEX booking_idempotency_idx ON @extschema@.booking (holder, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
 COMMENT ON TABLE @extschema@.booking IS
@@ -195,18 +198,18 @@ CREATE TABLE @extschema@.attempt (
 	idempotency_key text
 );
 COMMENT ON TABLE @extschema@.attempt IS
-	'audit of every book_slot() call, refusals included, and of cancellations; off when booking.audit is off';
+	'audit of every book_slot() call, refusals included, and of every change of a booking''s status; off when booking.audit is off';
 COMMENT ON COLUMN @extschema@.attempt.id IS 'attempt id, in the order attempts were written (no index as shipped)';
 COMMENT ON COLUMN @extschema@.attempt.at IS 'when the attempt was decided';
 COMMENT ON COLUMN @extschema@.attempt.role IS 'the database role that made the call';
-COMMENT ON COLUMN @extschema@.attempt.action IS 'book or cancel';
+COMMENT ON COLUMN @extschema@.attempt.action IS 'book (a book_slot() call), extend, or a change of status: confirm, approve, release, cancel, expire, promote, complete, update';
 COMMENT ON COLUMN @extschema@.attempt.holder IS 'the holder asked for';
 COMMENT ON COLUMN @extschema@.attempt.resource_id IS 'the resource asked for';
 COMMENT ON COLUMN @extschema@.attempt.spots IS 'the spots asked for';
 COMMENT ON COLUMN @extschema@.attempt.during IS 'the range asked for (timeline resources)';
 COMMENT ON COLUMN @extschema@.attempt.ok IS 'whether the attempt succeeded';
 COMMENT ON COLUMN @extschema@.attempt.reason IS 'why it was refused (full, ...), or NULL';
-COMMENT ON COLUMN @extschema@.attempt.booking_id IS 'the booking made or cancelled';
+COMMENT ON COLUMN @extschema@.attempt.booking_id IS 'the booking made, or whose status changed';
 COMMENT ON COLUMN @extschema@.attempt.status IS 'the status the booking ended in';
 COMMENT ON COLUMN @extschema@.attempt.idempotency_key IS 'the idempotency key given';
 
@@ -234,7 +237,8 @@ CREATE TABLE @extschema@.pair (
 	buffer_after_column name,
 	kind_column name,
 	min_notice_column name,
-	max_horizon_column name
+	max_horizon_column name,
+	expires_column name
 );
 COMMENT ON TABLE @extschema@.pair IS
 	'the parent/child table pairs under the engine''s protection; pair 1 is booking.resource/booking.booking';
@@ -255,13 +259,14 @@ COMMENT ON COLUMN @extschema@.pair.buffer_before_column IS 'the parent''s interv
 COMMENT ON COLUMN @extschema@.pair.buffer_after_column IS 'the parent''s interval column: time kept free after each booking (NULL: none)';
 COMMENT ON COLUMN @extschema@.pair.min_notice_column IS 'the parent''s interval column: how far ahead a timeline booking must start at least (NULL: no limit)';
 COMMENT ON COLUMN @extschema@.pair.max_horizon_column IS 'the parent''s interval column: how far ahead a timeline booking may start at most (NULL: no limit)';
+COMMENT ON COLUMN @extschema@.pair.expires_column IS 'the child''s timestamptz column: when a held row''s hold ends (NULL: holds never expire)';
 COMMENT ON COLUMN @extschema@.pair.kind_column IS 'the child''s column whose value ''block'' marks an external busy block (NULL: no blocks)';
 
 INSERT INTO @extschema@.pair
 	VALUES (1, '@extschema@.resource', 'id', 'capacity', 'spots_reserved', 'timeline',
 			'@extschema@.booking', 'id', 'resource_id', 'spots', 'status',
 			'{held,pending,confirmed,completed}', 'during', 'buffer_before', 'buffer_after', 'kind',
-			'min_notice', 'max_horizon');
+			'min_notice', 'max_horizon', 'expires_at');
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.resource', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.booking', '');
@@ -339,6 +344,45 @@ VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_cancel';
 COMMENT ON FUNCTION @extschema@.cancel(bigint, text) IS
 	'cancels a booking and frees its spots; returns the cancelled row';
+
+CREATE FUNCTION @extschema@.confirm(
+	booking_id bigint,
+	hold_token uuid DEFAULT NULL)
+RETURNS SETOF @extschema@.booking
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_confirm';
+COMMENT ON FUNCTION @extschema@.confirm(bigint, uuid) IS
+	'confirms a hold with its token, or approves a pending booking; returns the confirmed row';
+
+CREATE FUNCTION @extschema@.release(
+	booking_id bigint,
+	hold_token uuid)
+RETURNS SETOF @extschema@.booking
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_release';
+COMMENT ON FUNCTION @extschema@.release(bigint, uuid) IS
+	'gives a hold up with its token: the row becomes cancelled and its spots are free; returns the row';
+
+CREATE FUNCTION @extschema@.extend(
+	booking_id bigint,
+	hold_token uuid,
+	by interval DEFAULT NULL)
+RETURNS SETOF @extschema@.booking
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_extend';
+COMMENT ON FUNCTION @extschema@.extend(bigint, uuid, interval) IS
+	'moves a hold''s expiry later by an interval (NULL: the resource''s hold_ttl), within its max_hold; returns the row';
+
+CREATE FUNCTION @extschema@.expire_holds(max integer DEFAULT 1000)
+RETURNS integer
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_expire_holds';
+COMMENT ON FUNCTION @extschema@.expire_holds(integer) IS
+	'marks expired up to max holds whose time has passed and returns how many; for pg_cron, correctness never depends on it';
 
 CREATE FUNCTION @extschema@.availability(
 	resource_id bigint,
@@ -507,3 +551,4 @@ COMMENT ON FUNCTION @extschema@.reset(bigint) IS
 
 REVOKE ALL ON FUNCTION @extschema@.repair() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.reset(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.expire_holds(integer) FROM PUBLIC;

@@ -32,12 +32,12 @@ SELECT ok, booking_id, available FROM booking.book_slot(:concert, 1, holder => '
 SELECT id, holder, status, meta FROM booking.cancel(:b_ben);
 SELECT spots_reserved FROM booking.resource WHERE id = :concert;
 
--- more rows, written directly: pending, waitlisted and confirmed
+-- more rows, written directly: pending, waitlisted, confirmed and held
 INSERT INTO booking.booking (resource_id, holder, spots, status, meta) VALUES
 	(:concert, 'dan', 1, 'pending', '{"seat": "B2"}'),
 	(:concert, 'eve', 1, 'waitlisted', NULL),
 	(:concert, 'fay', 1, 'confirmed', NULL),
-	(:concert, 'gus', 1, 'confirmed', NULL);
+	(:concert, 'gus', 1, 'held', NULL);
 SELECT spots_reserved FROM booking.resource WHERE id = :concert;
 SELECT id AS b_dan FROM booking.booking WHERE holder = 'dan' \gset
 SELECT id AS b_eve FROM booking.booking WHERE holder = 'eve' \gset

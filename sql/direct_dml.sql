@@ -34,7 +34,8 @@ INSERT INTO booking.booking (resource_id, holder) VALUES (:hall, 'ben');
 INSERT INTO booking.booking (resource_id, holder, status) VALUES (:annex, 'eve', 'pending');
 -- statuses that do not consume take nothing
 INSERT INTO booking.booking (resource_id, holder, spots, status)
-VALUES (:hall, 'cat', 4, 'waitlisted'), (:hall, 'dan', 4, 'cancelled'), (:annex, 'fred', 3, 'expired');
+VALUES (:hall, 'cat', 4, 'waitlisted'), (:hall, 'dan', 4, 'waitlisted'), (:annex, 'fred', 3, 'waitlisted'),
+       (:hall, 'gil', 1, 'cancelled');
 SELECT * FROM counters;
 
 -- a multi-row INSERT is admitted row by row and fails as a whole: 3 + 1 fit, 4 + 2 do not
@@ -55,7 +56,7 @@ SELECT * FROM counters;
 -- from one consuming status to another changes nothing
 UPDATE booking.booking SET status = 'completed' WHERE holder = 'ben';
 SELECT * FROM counters;
--- re-admitting a cancelled booking on a full resource is refused
+-- admitting a waitlisted booking on a full resource is refused
 UPDATE booking.booking SET status = 'confirmed' WHERE holder = 'dan';
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM counters;
@@ -92,7 +93,7 @@ SELECT * FROM counters;
 -- a move and a cancellation at once only frees: annex 2 - 2 = 0
 UPDATE booking.booking SET resource_id = :hall, status = 'cancelled' WHERE holder = 'cat';
 SELECT * FROM counters;
--- a move and a re-admission at once takes on the new resource only: fred (3, expired) to hall
+-- a move and an admission at once takes on the new resource only: fred (3, waitlisted) to hall
 -- would need 3 + 3 = 6 > 5
 UPDATE booking.booking SET resource_id = :hall, status = 'confirmed' WHERE holder = 'fred';
 \echo :LAST_ERROR_SQLSTATE
@@ -104,10 +105,11 @@ SELECT * FROM counters;
 UPDATE booking.booking SET holder = 'benjamin', meta = '{"note": "renamed"}' WHERE holder = 'ben';
 SELECT * FROM counters;
 
--- one statement over many rows: every row is admitted
-UPDATE booking.booking SET status = 'cancelled' WHERE resource_id = :hall;
+-- one statement over many rows: every row is admitted (completed is final: left as it is)
+UPDATE booking.booking SET status = 'cancelled' WHERE resource_id = :hall AND status <> 'completed';
 SELECT * FROM counters;
-UPDATE booking.booking SET status = 'pending' WHERE holder IN ('benjamin', 'eve');
+-- from one consuming status to another: fred completes, benjamin already has
+UPDATE booking.booking SET status = 'completed' WHERE holder IN ('fred', 'benjamin');
 SELECT * FROM counters;
 
 --

@@ -54,10 +54,12 @@ UPDATE booking.booking SET during = '[2026-12-01 10:05, 2026-12-01 11:00)' WHERE
 -- but it may not run into ben's slot
 UPDATE booking.booking SET during = '[2026-12-01 10:05, 2026-12-01 11:05)' WHERE holder = 'ann';
 \echo :LAST_ERROR_SQLSTATE
--- cancelling frees the slot; bringing the booking back is admitted again
+-- cancelling frees the slot; a waitlisted booking for it is admitted again when it takes it
 SELECT status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'ann'));
+INSERT INTO booking.booking (resource_id, holder, during, status)
+VALUES (:room, 'ann2', '[2026-12-01 10:05, 2026-12-01 11:00)', 'waitlisted');
 SELECT ok FROM booking.book_slot(:room, 1, '[2026-12-01 10:00, 2026-12-01 10:30)', 'dan');
-UPDATE booking.booking SET status = 'confirmed' WHERE holder = 'ann';
+UPDATE booking.booking SET status = 'confirmed' WHERE holder = 'ann2';
 \echo :LAST_ERROR_SQLSTATE
 
 -- capacity 3: three may overlap, the fourth may not, and the check is at every instant

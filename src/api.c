@@ -24,6 +24,7 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
+#include "api.h"
 #include "audit.h"
 #include "engine.h"
 #include "locks.h"
@@ -57,6 +58,7 @@ enum
 };
 
 static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr insert_hold_plan = NULL;
 static SPIPlanPtr lock_booking_plan = NULL;
 static SPIPlanPtr cancel_plan = NULL;
 
@@ -64,7 +66,7 @@ static SPIPlanPtr cancel_plan = NULL;
  * Prepares and keeps a plan on first use, or again after it was invalidated for good.  The
  * caller is connected to SPI.
  */
-static SPIPlanPtr
+SPIPlanPtr
 kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 {
 	SPIPlanPtr	plan;
@@ -82,7 +84,7 @@ kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-static void
+void
 require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
@@ -95,7 +97,7 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
  * Sets up a materialized result for a set-returning function and returns the store; *desc gets
  * the result's row type.
  */
-static Tuplestorestate *
+Tuplestorestate *
 begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -213,14 +215,14 @@ alternatives_for(BookingPair *pair, const AdmitResult *refusal, int32 spots)
  * instead of raising it.  Disarms whatever happens.
  */
 static int
-insert_softly(BookingPair *pair, SoftAdmission *soft, Datum *args, char *nulls)
+insert_softly(BookingPair *pair, SoftAdmission *soft, SPIPlanPtr plan, Datum *args, char *nulls)
 {
 	volatile int ret = 0;
 
 	engine_soft_arm(soft, pair->child_relid);
 	PG_TRY();
 	{
-		ret = SPI_execute_plan(insert_plan, args, nulls, false, 0);
+		ret = SPI_execute_plan(plan, args, nulls, false, 0);
 	}
 	PG_FINALLY();
 	{
@@ -233,10 +235,11 @@ insert_softly(BookingPair *pair, SoftAdmission *soft, Datum *args, char *nulls)
 /*
  * book_slot(resource_id, spots, during, holder, hold, waitlist, idempotency_key, meta)
  *
- * Books spots on a pool resource and returns one booking.result row.  The row is written by an
+ * Books spots on a resource and returns one booking.result row.  The row is written by an
  * INSERT into booking.booking whose trigger admits it (see engine.c); a refusal comes back
- * through the SoftAdmission as ok = false, reason = 'full'.  Every call that gets that far writes
- * a booking.attempt row.
+ * through the SoftAdmission as ok = false with the reason.  With hold, the row is held until
+ * now() + hold, and the result carries its expires_at and the hold token (holds.c).  Every call
+ * that gets that far writes a booking.attempt row.
  */
 Datum
 booking_book_slot(PG_FUNCTION_ARGS)
@@ -246,8 +249,11 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	int32		spots;
 	char	   *holder;
 	SoftAdmission soft;
-	Datum		args[5];
-	char		nulls[5];
+	Datum		args[7];
+	char		nulls[7];
+	SPIPlanPtr	plan;
+	Datum		expires_at = (Datum) 0;
+	Datum		hold_token = (Datum) 0;
 	int			ret;
 	bool		inserted;
 	int64		booking_id = 0;
@@ -266,11 +272,6 @@ booking_book_slot(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("spots must be greater than zero"),
 				 errdetail("spots is %d.", spots)));
-	if (!PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("holds are not supported by booking 0.1.0"),
-				 errhint("Call book_slot() without hold to confirm at once.")));
 	if (!PG_ARGISNULL(5) && PG_GETARG_BOOL(5))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -290,15 +291,31 @@ booking_book_slot(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	memset(nulls, ' ', sizeof(nulls));
+	if (PG_ARGISNULL(4))
 	{
 		Oid			types[5] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID};
 
-		kept_plan(&insert_plan,
-				  "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta)"
-				  " VALUES ($1, $2, $3, $4, $5) RETURNING id, status",
-				  5, types);
+		plan = kept_plan(&insert_plan,
+						 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta)"
+						 " VALUES ($1, $2, $3, $4, $5) RETURNING id, status",
+						 5, types);
 	}
-	memset(nulls, ' ', sizeof(nulls));
+	else
+	{
+		/* a hold: its length checked against the resource's max_hold, a token made for it */
+		Oid			types[7] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID,
+			TIMESTAMPTZOID, BYTEAOID};
+
+		plan = kept_plan(&insert_hold_plan,
+						 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta,"
+						 " status, expires_at, hold_token_digest)"
+						 " VALUES ($1, $2, $3, $4, $5, 'held', $6, $7) RETURNING id, status",
+						 7, types);
+		hold_check_length(resource_id, PG_GETARG_DATUM(4), &expires_at);
+		hold_token = hold_token_new(&args[6]);
+		args[5] = expires_at;
+	}
 	args[0] = Int64GetDatum(resource_id);
 	args[1] = CStringGetTextDatum(holder);
 	args[2] = Int32GetDatum(spots);
@@ -307,7 +324,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	args[4] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 	nulls[4] = PG_ARGISNULL(7) ? 'n' : ' ';
 
-	ret = insert_softly(pair, &soft, args, nulls);
+	ret = insert_softly(pair, &soft, plan, args, nulls);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
 
@@ -353,6 +370,13 @@ booking_book_slot(PG_FUNCTION_ARGS)
 		isnull[RESULT_BOOKING_ID] = false;
 		values[RESULT_STATUS] = status;
 		isnull[RESULT_STATUS] = false;
+		if (hold_token != (Datum) 0)
+		{
+			values[RESULT_EXPIRES_AT] = expires_at;
+			isnull[RESULT_EXPIRES_AT] = false;
+			values[RESULT_HOLD_TOKEN] = hold_token;
+			isnull[RESULT_HOLD_TOKEN] = false;
+		}
 	}
 	else
 	{
@@ -377,8 +401,8 @@ booking_book_slot(PG_FUNCTION_ARGS)
  * cancel(booking_id, reason) returns setof booking.booking
  *
  * Locks the booking row, refuses a booking already cancelled, expired or completed (55000), and
- * marks it cancelled with an UPDATE whose trigger gives its spots back.  Returns the cancelled
- * row.
+ * marks it cancelled with an UPDATE whose trigger gives its spots back and records the change in
+ * booking.attempt.  Returns the cancelled row.
  */
 Datum
 booking_cancel(PG_FUNCTION_ARGS)
@@ -390,8 +414,6 @@ booking_cancel(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Tuplestorestate *store;
 	char	   *current;
-	AttemptRecord rec;
-	bool		n;
 
 	require_arg(fcinfo, 0, "booking_id");
 	booking_id = PG_GETARG_INT64(0);
@@ -445,21 +467,6 @@ booking_cancel(PG_FUNCTION_ARGS)
 		elog(ERROR, "cancelling the booking failed: %s", SPI_result_code_string(ret));
 	tuplestore_puttuple(store, SPI_tuptable->vals[0]);
 
-	memset(&rec, 0, sizeof(rec));
-	rec.action = "cancel";
-	rec.holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							  SPI_fnumber(SPI_tuptable->tupdesc, "holder"));
-	rec.resource_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-												  SPI_fnumber(SPI_tuptable->tupdesc, "resource_id"), &n));
-	rec.spots = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-											SPI_fnumber(SPI_tuptable->tupdesc, "spots"), &n));
-	rec.during = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   SPI_fnumber(SPI_tuptable->tupdesc, "during"), &rec.during_null);
-	rec.ok = true;
-	rec.booking_id = booking_id;
-	rec.status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   SPI_fnumber(SPI_tuptable->tupdesc, "status"), &rec.status_null);
-	audit_attempt(&rec);
 
 	SPI_finish();
 	return (Datum) 0;

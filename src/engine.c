@@ -182,6 +182,28 @@ report_missing_range(int64 resource_id)
 }
 
 /*
+ * Marks expired the holds of one pool resource whose time has passed, before a refusal: an
+ * expired hold never costs a customer a place.  Each row goes through the child's trigger like
+ * any UPDATE, which gives its spots back and records the expiry.  The caller holds the
+ * resource's advisory lock and its row (the nested admissions take them again at no cost) and
+ * is connected to SPI.  Expires at most max (oldest first); holds another transaction has
+ * locked are left to it.  Returns how many expired.  Also booking.expire_holds()'s worker.
+ */
+uint64
+engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max)
+{
+	Datum		args[2] = {Int64GetDatum(resource_id), Int32GetDatum(max)};
+	int			ret;
+
+	if (pair->expires_att == InvalidAttrNumber)
+		return 0;
+	ret = pair_execute_as_owner(pair, PLAN_EXPIRE, args, 0, false);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "expiring holds failed: %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
+/*
  * Takes spots on one pool resource whose advisory lock the caller holds.  Changes the counter
  * only when the spots fit.
  */
@@ -197,6 +219,12 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *resul
 							&is_timeline);
 	if (outcome != COUNTER_NO_ROW && is_timeline)
 		report_missing_range(resource_id);
+	if (outcome == COUNTER_REFUSED && engine_expire_holds(pair, resource_id, PG_INT32_MAX) > 0)
+	{
+		/* room was held by holds whose time had passed: they are expired now, decide again */
+		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
+								&result->reserved, &is_timeline);
+	}
 	switch (outcome)
 	{
 		case COUNTER_DONE:

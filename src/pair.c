@@ -18,6 +18,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
 #include "nodes/makefuncs.h"
 #include "nodes/primnodes.h"
@@ -294,7 +295,8 @@ load_pairs(void)
 	ret = SPI_execute("SELECT id, parent::pg_catalog.oid, parent_key, capacity_column, counter_column,"
 					  " timeline_column, child::pg_catalog.oid, child_key, child_parent, spots_column,"
 					  " status_column, consuming, during_column, buffer_before_column,"
-					  " buffer_after_column, kind_column, min_notice_column, max_horizon_column"
+					  " buffer_after_column, kind_column, min_notice_column, max_horizon_column,"
+					  " expires_column"
 					  " FROM " BOOKING_SCHEMA ".pair ORDER BY id",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -326,6 +328,7 @@ load_pairs(void)
 
 		p->parent_sql = qualified_name(p->parent_relid);
 		p->parent_owner = owner_of(p->parent_relid);
+		p->child_owner = owner_of(p->child_relid);
 		p->child_sql = qualified_name(p->child_relid);
 
 		p->parent_key_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 3));
@@ -410,6 +413,21 @@ load_pairs(void)
 
 		if (p->during_att != InvalidAttrNumber)
 			p->slot_index = slot_index_of(p->child_relid);
+		{
+			char	   *expires = SPI_getvalue(tup, desc, 19);
+
+			if (expires != NULL)
+			{
+				p->expires_att = column_of(p->id, p->child_relid, expires);
+				p->expires_sql = pstrdup(quote_identifier(expires));
+			}
+		}
+		/* the engine's states, as values of the status column's enum (InvalidOid: absent) */
+		if (type_is_enum(p->status_type))
+			for (k = 0; k < NUM_STATES; k++)
+				p->state_enum[k] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+												   ObjectIdGetDatum(p->status_type),
+												   CStringGetDatum(state_names[k]));
 
 		arr = SPI_getbinval(tup, desc, 12, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
@@ -654,6 +672,11 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->child_parent_sql, pair->during_sql,
 							 pair->during_sql, pair->child_parent_sql, pair->consuming_sql,
 							 pair->child_key_sql);
+			/* a hold counts for nothing once its time has passed */
+			if (pair->expires_sql != NULL)
+				appendStringInfo(&sql,
+								 " AND NOT (%s::pg_catalog.text = 'held' AND %s <= pg_catalog.now())",
+								 pair->status_sql, pair->expires_sql);
 			argtypes[1] = TIMESTAMPTZOID;
 			argtypes[2] = TIMESTAMPTZOID;
 			argtypes[3] = INT8OID;
@@ -689,6 +712,23 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->counter_sql, pair->capacity_sql);
 			nargs = 0;
 			break;
+		case PLAN_EXPIRE:
+			if (pair->expires_sql == NULL)
+				elog(ERROR, "booking pair %d has no expiry column", pair->id);
+			/*
+			 * Rows another transaction has locked are being changed by it (a confirm, say):
+			 * skipped, never waited for, so that expiring cannot deadlock with that one.
+			 */
+			appendStringInfo(&sql,
+							 "UPDATE %s SET %s = 'expired' WHERE %s IN"
+							 " (SELECT %s FROM %s WHERE %s = $1 AND %s = 'held'"
+							 "  AND %s <= pg_catalog.now() ORDER BY %s LIMIT $2"
+							 "  FOR UPDATE SKIP LOCKED)",
+							 pair->child_sql, pair->status_sql, pair->child_key_sql,
+							 pair->child_key_sql, pair->child_sql, pair->child_parent_sql,
+							 pair->status_sql, pair->expires_sql, pair->expires_sql);
+			nargs = 2;
+			break;
 		default:
 			elog(ERROR, "unknown booking plan %d", (int) which);
 	}
@@ -721,7 +761,7 @@ pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count
 	volatile int ret = 0;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(pair->parent_owner,
+	SetUserIdAndSecContext(which == PLAN_EXPIRE ? pair->child_owner : pair->parent_owner,
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	PG_TRY();
 	{

@@ -13,6 +13,26 @@
 #include "access/tupdesc.h"
 #include "executor/spi.h"
 
+/*
+ * The states of a booking the engine gives meaning to (see states.c), by their labels in
+ * booking.status; an application's status column may hold other values too (STATE_OTHER).
+ */
+typedef enum BookingState
+{
+	STATE_HELD,
+	STATE_PENDING,
+	STATE_CONFIRMED,
+	STATE_COMPLETED,
+	STATE_WAITLISTED,
+	STATE_CANCELLED,
+	STATE_EXPIRED,
+	STATE_OTHER
+} BookingState;
+
+#define NUM_STATES STATE_OTHER
+
+extern const char *const state_names[NUM_STATES];
+
 /* The extension is not relocatable: its objects always live in this schema. */
 #define BOOKING_SCHEMA "booking"
 
@@ -34,6 +54,7 @@ typedef enum PairPlan
 	PLAN_TIMELINE_LIST,			/* key, capacity, buffers of every timeline resource */
 	PLAN_COUNT_ONE,				/* consuming spots of one parent, from the child rows */
 	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
+	PLAN_EXPIRE,				/* mark one parent's holds past due expired (as the child's owner) */
 	NUM_PAIR_PLANS
 } PairPlan;
 
@@ -43,6 +64,7 @@ typedef struct BookingPair
 	Oid			parent_relid;
 	Oid			child_relid;
 	Oid			parent_owner;	/* the engine writes the counter as this role */
+	Oid			child_owner;	/* and expires holds as this one */
 	Oid			parent_key_type;	/* type of the parent's key column */
 	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
@@ -67,6 +89,9 @@ typedef struct BookingPair
 	AttrNumber	max_horizon_att;	/* InvalidAttrNumber: no horizon */
 	Oid			slot_index;		/* the child's GiST index on slot_box(), or InvalidOid */
 	Oid			kind_block;		/* the enum value 'block' of an enum kind column */
+	AttrNumber	expires_att;	/* InvalidAttrNumber: holds never expire */
+	char	   *expires_sql;	/* NULL: no such column */
+	Oid			state_enum[NUM_STATES];	/* enum status: the OID of each state's label */
 
 	/* consuming status values: labels, and for enum status columns their OIDs */
 	int			nconsuming;
@@ -103,6 +128,7 @@ extern BookingPair *pair_at(int index);
 
 extern int64 pair_integer(Datum value, Oid type);
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
+extern BookingState pair_state(BookingPair *pair, Datum status, bool isnull);
 extern bool pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
 extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,

@@ -320,6 +320,13 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 		d = slot_getattr(slot, pair->status_att, &isnull);
 		if (!pair_status_consumes(pair, d, isnull))
 			continue;
+		if (pair->expires_att != InvalidAttrNumber && pair_state(pair, d, isnull) == STATE_HELD)
+		{
+			/* a hold counts for nothing once its time has passed */
+			d = slot_getattr(slot, pair->expires_att, &isnull);
+			if (!isnull && DatumGetTimestampTz(d) <= GetCurrentTransactionStartTimestamp())
+				continue;
+		}
 		d = slot_getattr(slot, pair->child_key_att, &isnull);
 		if (!isnull && pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid) == exclude_row)
 			continue;

@@ -24,8 +24,10 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "audit.h"
 #include "engine.h"
 #include "pair.h"
+#include "states.h"
 #include "timeline.h"
 
 PG_FUNCTION_INFO_V1(booking_guard);
@@ -164,6 +166,56 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 }
 
 /*
+ * Records a change of status of a row of the extension's own table in booking.attempt, whoever
+ * made it: a confirm, release, expiry, promotion or cancel through the API, or an UPDATE.
+ */
+static void
+audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		old_null;
+	bool		isnull;
+	Datum		old_status;
+	Datum		d;
+	AttemptRecord rec;
+	BookingState from;
+	BookingState to;
+	AttrNumber	holder_att;
+
+	if (pair->id != BOOKING_OWN_PAIR || !booking_audit_enabled)
+		return;
+	old_status = heap_getattr(oldtup, pair->status_att, desc, &old_null);
+	memset(&rec, 0, sizeof(rec));
+	rec.status = heap_getattr(newtup, pair->status_att, desc, &rec.status_null);
+	from = pair_state(pair, old_status, old_null);
+	to = pair_state(pair, rec.status, rec.status_null);
+	if (from == to)
+		return;
+	rec.action = state_transition_action(from, to);
+	holder_att = get_attnum(RelationGetRelid(rel), "holder");
+	if (holder_att != InvalidAttrNumber)
+	{
+		d = heap_getattr(newtup, holder_att, desc, &isnull);
+		rec.holder = isnull ? NULL : TextDatumGetCString(d);
+	}
+	d = heap_getattr(newtup, pair->child_parent_att, desc, &isnull);
+	rec.resource_id = isnull ? 0 : pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
+	rec.spots = 1;
+	if (pair->spots_att != InvalidAttrNumber)
+	{
+		d = heap_getattr(newtup, pair->spots_att, desc, &isnull);
+		rec.spots = isnull ? 0 : (int32) pair_integer(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
+	}
+	rec.during_null = true;
+	if (pair->during_att != InvalidAttrNumber)
+		rec.during = heap_getattr(newtup, pair->during_att, desc, &rec.during_null);
+	d = heap_getattr(newtup, pair->child_key_att, desc, &isnull);
+	rec.booking_id = isnull ? 0 : pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+	rec.ok = true;
+	audit_attempt(&rec);
+}
+
+/*
  * The child table's row trigger.  Admits the row's claim through engine_change() and returns
  * the row to write; for book_slot()'s own INSERT a refusal skips the row (returns NULL) and is
  * reported back through the SoftAdmission, for every other write it raises.
@@ -211,11 +263,13 @@ booking_guard(PG_FUNCTION_ARGS)
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
+		state_check_change(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
 		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
 		row_claim(pair, rel, trigdata->tg_newtuple, true, &new_claim);
 		outcome = engine_change(pair, &old_claim, &new_claim, &result);
 		if (outcome != ADMIT_OK)
 			engine_report_refusal(pair, rel, &result);
+		audit_transition(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(event))

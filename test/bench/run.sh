@@ -51,7 +51,7 @@
 # Either way a run refuses to start once the module has changed.
 # BENCH_QUICK=1 is a smoke test: 2 s runs, 1 round, 20000 pre-loaded pool rows, 20000 on f.
 # With the defaults the pool part takes about 15 minutes (66 runs of 10 s plus resets), the
-# timeline part about 8 (42 runs).
+# timeline part about 12 (51 runs).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -208,6 +208,9 @@ N="N|bench.n_book|prepared|"
 TL_EXTRA=("engine/audit-off|booking.book_slot|prepared|-c booking.audit=off"
 	"engine/async|booking.book_slot|prepared|-c synchronous_commit=off"
 	"E/async|bench.e_book|prepared|-c synchronous_commit=off")
+TL_EXTRA_E=("engine/async|booking.book_slot|prepared|-c synchronous_commit=off"
+	"P/async|bench.p_book|prepared|-c synchronous_commit=off"
+	"N/async|bench.n_book|prepared|-c synchronous_commit=off")
 
 contenders_for() {
 	local wl=$1
@@ -223,7 +226,10 @@ contenders_for() {
 		[ "$DIAG" = 1 ] && printf '%s\n' "${TL_EXTRA[@]}"
 		;;
 	u) printf '%s\n' "$ENGINE" "$E" "$U" ;;
-	e) printf '%s\n' "$ENGINE" "$P" "$N" ;;
+	e)
+		printf '%s\n' "$ENGINE" "$P" "$N"
+		[ "$DIAG" = 1 ] && printf '%s\n' "${TL_EXTRA_E[@]}"
+		;;
 	f) printf '%s\n' "$ENGINE" "$E" ;;
 	esac
 	return 0

@@ -134,6 +134,9 @@ END {
 		if (present("e") && med["e", "N"] > 0)
 			printf "  (e) engine / N  %-8s P / N  %-8s N / P  %s  (the most any writer of the row could get against P)\n",
 				ratio(med["e", "engine"], med["e", "N"]), ratio(med["e", "P"], med["e", "N"]), ratio(med["e", "N"], med["e", "P"])
+		if (present("e") && med["e", "P/async"] > 0)
+			printf "  (e) with synchronous_commit off: engine / P  %s    N / P  %s\n",
+				ratio(med["e", "engine/async"], med["e", "P/async"]), ratio(med["e", "N/async"], med["e", "P/async"])
 		printf "\n"
 	}
 

@@ -4,7 +4,7 @@
  * Runs in a database where CREATE EXTENSION pgtap and booking were run.
  */
 BEGIN;
-SELECT plan(101);
+SELECT plan(102);
 
 -- the extension and its schema
 SELECT has_extension('booking', 'extension booking is installed');
@@ -118,6 +118,8 @@ SELECT col_type_is('booking', 'booking', 'updated_at', 'timestamp with time zone
 SELECT col_type_is('booking', 'booking', 'meta', 'jsonb', 'booking.meta is jsonb');
 SELECT has_index('booking', 'booking', 'booking_resource_idx', 'resource_id',
                  'booking has an index on resource_id (the foreign key, and per-resource counts)');
+SELECT has_index('booking', 'booking', 'booking_held_idx', ARRAY['resource_id', 'expires_at'],
+                 'booking has an index on the holds of each resource by expiry');
 
 -- booking.attempt
 SELECT columns_are('booking', 'attempt',
@@ -140,10 +142,10 @@ SELECT col_is_pk('booking', 'pair', 'id', 'pair.id is the primary key');
 SELECT is(
     (SELECT string_agg(concat_ws(' ', id, parent, parent_key, capacity_column, counter_column, timeline_column,
                                  child, child_key, child_parent, spots_column, status_column, consuming,
-                                 during_column), '; ' ORDER BY id)
+                                 during_column, expires_column), '; ' ORDER BY id)
      FROM booking.pair),
     '1 booking.resource id capacity spots_reserved timeline booking.booking id resource_id spots status '
-    '{held,pending,confirmed,completed} during',
+    '{held,pending,confirmed,completed} during expires_at',
     'pair 1 is booking.resource/booking.booking, counting held, pending, confirmed and completed rows');
 
 -- the triggers: a BEFORE ROW guard on each table, a BEFORE TRUNCATE guard on both

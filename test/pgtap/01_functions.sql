@@ -4,12 +4,13 @@
  * COMMENT; no SECURITY DEFINER function is left without a pinned search_path.
  */
 BEGIN;
-SELECT plan(43);
+SELECT plan(57);
 
 -- exactly these functions, no more
 SELECT functions_are('booking',
                      ARRAY['book_slot', 'cancel', 'availability', 'verify', 'repair', 'reset',
-                           'booking_guard', 'resource_guard', 'truncate_guard', 'slot_box', 'free_slots', 'sync_blocks'],
+                           'booking_guard', 'resource_guard', 'truncate_guard', 'slot_box', 'free_slots', 'sync_blocks',
+                           'confirm', 'release', 'extend', 'expire_holds'],
                      'schema booking has the functions of 0.1.0');
 
 -- book_slot
@@ -36,6 +37,29 @@ SELECT function_returns('booking', 'cancel', ARRAY['bigint', 'text'], 'setof boo
 SELECT is(pg_get_function_arguments('booking.cancel(bigint, text)'::regprocedure),
           'booking_id bigint, reason text DEFAULT NULL::text', 'cancel() argument names and defaults');
 SELECT volatility_is('booking', 'cancel', ARRAY['bigint', 'text'], 'volatile', 'cancel() is volatile');
+
+-- the life of a hold: confirm, release, extend, expire_holds
+SELECT has_function('booking', 'confirm', ARRAY['bigint', 'uuid'], 'confirm(bigint, uuid) exists');
+SELECT function_returns('booking', 'confirm', ARRAY['bigint', 'uuid'], 'setof booking.booking',
+                        'confirm() returns setof booking.booking');
+SELECT is(pg_get_function_arguments('booking.confirm(bigint, uuid)'::regprocedure),
+          'booking_id bigint, hold_token uuid DEFAULT NULL::uuid', 'confirm() argument names and defaults');
+SELECT volatility_is('booking', 'confirm', ARRAY['bigint', 'uuid'], 'volatile', 'confirm() is volatile');
+SELECT has_function('booking', 'release', ARRAY['bigint', 'uuid'], 'release(bigint, uuid) exists');
+SELECT function_returns('booking', 'release', ARRAY['bigint', 'uuid'], 'setof booking.booking',
+                        'release() returns setof booking.booking');
+SELECT is(pg_get_function_arguments('booking.release(bigint, uuid)'::regprocedure),
+          'booking_id bigint, hold_token uuid', 'release() argument names');
+SELECT has_function('booking', 'extend', ARRAY['bigint', 'uuid', 'interval'], 'extend(bigint, uuid, interval) exists');
+SELECT function_returns('booking', 'extend', ARRAY['bigint', 'uuid', 'interval'], 'setof booking.booking',
+                        'extend() returns setof booking.booking');
+SELECT is(pg_get_function_arguments('booking.extend(bigint, uuid, interval)'::regprocedure),
+          'booking_id bigint, hold_token uuid, by interval DEFAULT NULL::interval', 'extend() argument names and defaults');
+SELECT has_function('booking', 'expire_holds', ARRAY['integer'], 'expire_holds(integer) exists');
+SELECT function_returns('booking', 'expire_holds', ARRAY['integer'], 'integer', 'expire_holds() returns integer');
+SELECT is(pg_get_function_arguments('booking.expire_holds(integer)'::regprocedure),
+          'max integer DEFAULT 1000', 'expire_holds() argument names and defaults');
+SELECT volatility_is('booking', 'expire_holds', ARRAY['integer'], 'volatile', 'expire_holds() is volatile');
 
 -- availability
 SELECT has_function('booking', 'availability', ARRAY['bigint', 'tstzrange'], 'availability(bigint, tstzrange) exists');
@@ -90,7 +114,7 @@ SELECT is((SELECT count(*)::int FROM pg_depend
            WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
              AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
              AND classid = 'pg_proc'::regclass),
-          12, 'the extension owns 12 functions');
+          16, 'the extension owns 16 functions');
 SELECT isnt(obj_description('booking'::regnamespace, 'pg_namespace'), NULL, 'schema booking has a comment');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p

@@ -4,7 +4,7 @@
  * turn the audit off.  A role is created inside the transaction and rolled back with it.
  */
 BEGIN;
-SELECT plan(18);
+SELECT plan(20);
 
 CREATE ROLE pgtap_booking_app NOLOGIN;
 GRANT USAGE ON SCHEMA booking TO pgtap_booking_app;
@@ -63,6 +63,12 @@ SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.availability(bigi
           'an ordinary role can execute availability()');
 SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.verify()', 'EXECUTE'),
           'an ordinary role can execute verify()');
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.confirm(bigint, uuid)', 'EXECUTE')
+          AND has_function_privilege('pgtap_booking_app', 'booking.release(bigint, uuid)', 'EXECUTE')
+          AND has_function_privilege('pgtap_booking_app', 'booking.extend(bigint, uuid, interval)', 'EXECUTE'),
+          'an ordinary role can execute confirm(), release() and extend()');
+SELECT ok(NOT has_function_privilege('pgtap_booking_app', 'booking.expire_holds(integer)', 'EXECUTE'),
+          'expire_holds() is not executable by PUBLIC (a job for pg_cron, as its owner)');
 
 -- no function of the extension is SECURITY DEFINER, so none of them lends its owner's rights
 SELECT is_empty(

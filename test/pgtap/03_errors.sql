@@ -4,13 +4,15 @@
  * detail, hint).  Every refused statement must leave the counters as they were.
  */
 BEGIN;
-SELECT plan(45);
+SELECT plan(51);
 
 -- resource 9001 is full (2 of 2), 9002 is empty (0 of 5); 424242 does not exist
 INSERT INTO booking.resource (id, name, capacity) VALUES (9001, 'pgtap full', 2), (9002, 'pgtap empty', 5);
 SELECT lives_ok($$SELECT booking.book_slot(9001, 2, holder => 'pgtap')$$, 'book_slot() fills resource 9001');
 SELECT lives_ok($$INSERT INTO booking.booking (resource_id, holder, status) VALUES (9001, 'pgtap-cancelled', 'cancelled')$$,
                 'a cancelled row on the full resource');
+SELECT lives_ok($$INSERT INTO booking.booking (resource_id, holder, status) VALUES (9001, 'pgtap-waiting', 'waitlisted')$$,
+                'a waitlisted row on the full resource');
 
 -- Returns "SQLSTATE | table | constraint | detail | hint" of the error sql raises (fields the
 -- error does not carry left out), or 'no error'.
@@ -47,8 +49,8 @@ SELECT throws_ok('SELECT booking.book_slot(424242)', 'P0002', 'resource 424242 d
                  'book_slot(): an unknown resource is P0002');
 SELECT throws_ok($$SELECT booking.book_slot(9002, 1, tstzrange('2030-01-01 10:00+00', '2030-01-01 11:00+00'))$$,
                  '22023', NULL, 'book_slot(): a time range on a pool resource is 22023');
-SELECT throws_ok($$SELECT booking.book_slot(9002, hold => '10 minutes')$$, '0A000', NULL,
-                 'book_slot(): hold is 0A000 in 0.1.0');
+SELECT throws_ok($$SELECT booking.book_slot(9002, hold => '0 minutes')$$, '22023',
+                 'hold must be a positive interval', 'book_slot(): a hold that is not positive is 22023');
 SELECT throws_ok('SELECT booking.book_slot(9002, waitlist => true)', '0A000', NULL,
                  'book_slot(): waitlist => true is 0A000 in 0.1.0');
 SELECT throws_ok($$SELECT booking.book_slot(9002, idempotency_key => 'k')$$, '0A000', NULL,
@@ -78,6 +80,8 @@ SELECT throws_ok($$INSERT INTO booking.booking (resource_id, holder, during)
                    VALUES (9002, 'x', tstzrange('2030-01-01 10:00+00', '2030-01-01 11:00+00'))$$,
                  '22023', NULL, 'INSERT of a consuming row with a time range on a pool resource is 22023');
 SELECT throws_ok($$UPDATE booking.booking SET status = 'confirmed' WHERE holder = 'pgtap-cancelled'$$,
+                 '55000', NULL, 'UPDATE of a cancelled booking back to confirmed is 55000 (cancelled is final)');
+SELECT throws_ok($$UPDATE booking.booking SET status = 'confirmed' WHERE holder = 'pgtap-waiting'$$,
                  '23514', NULL, 'UPDATE of status into a consuming one on a full resource is 23514');
 SELECT throws_ok($$UPDATE booking.booking SET spots = 3 WHERE holder = 'pgtap' AND resource_id = 9001$$,
                  '23514', NULL, 'UPDATE of spots beyond capacity is 23514');
@@ -94,6 +98,17 @@ SELECT lives_ok($$INSERT INTO booking.booking (resource_id, holder, spots) VALUE
 SELECT throws_ok($$UPDATE booking.booking SET resource_id = 9002 WHERE holder = 'pgtap' AND resource_id = 9001$$,
                  '23514', 'resource 9002 has not enough free spots', 'a move to a full resource is 23514');
 SELECT lives_ok($$DELETE FROM booking.booking WHERE holder = 'pgtap-big'$$, 'DELETE frees resource 9002');
+
+-- holds: the token opens them, once
+SELECT lives_ok($$CREATE TEMP TABLE pgtap_hold AS
+                  SELECT * FROM booking.book_slot(9002, 1, holder => 'pgtap-hold', hold => '5 minutes')$$,
+                'a hold on resource 9002');
+SELECT throws_ok($$SELECT * FROM booking.confirm((SELECT booking_id FROM pgtap_hold), gen_random_uuid())$$,
+                 '42501', NULL, 'confirm() with another token is 42501');
+SELECT lives_ok($$SELECT * FROM booking.release((SELECT booking_id FROM pgtap_hold), (SELECT hold_token FROM pgtap_hold))$$,
+                'release() with its token');
+SELECT throws_ok($$SELECT * FROM booking.confirm((SELECT booking_id FROM pgtap_hold), (SELECT hold_token FROM pgtap_hold))$$,
+                 '55000', NULL, 'confirm() of a released hold is 55000');
 
 --
 -- booking.resource

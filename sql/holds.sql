@@ -1,0 +1,139 @@
+--
+-- Holds: book_slot(hold => ...) keeps spots for a while; confirm(), release() and extend() with
+-- the hold token; a hold past its time stops counting with no job running; expire_holds()
+-- tidies the rest.  Pending bookings are approved by confirm().  Errors right after each
+-- happy path.
+--
+SET timezone = 'UTC';
+\set SHOW_CONTEXT never
+
+-- start from empty tables and fresh ids, whatever ran before
+DELETE FROM booking.booking;
+DELETE FROM booking.resource;
+DELETE FROM booking.attempt;
+ALTER SEQUENCE booking.resource_id_seq RESTART;
+ALTER SEQUENCE booking.booking_id_seq RESTART;
+ALTER SEQUENCE booking.attempt_id_seq RESTART;
+
+INSERT INTO booking.resource (name, capacity, max_hold, hold_ttl)
+VALUES ('workshop', 3, '1 hour', '15 minutes');
+INSERT INTO booking.resource (name, capacity, timeline) VALUES ('studio', 1, true);
+INSERT INTO booking.resource (name, capacity) VALUES ('lounge', 5);
+SELECT id AS shop FROM booking.resource WHERE name = 'workshop' \gset
+SELECT id AS studio FROM booking.resource WHERE name = 'studio' \gset
+SELECT id AS lounge FROM booking.resource WHERE name = 'lounge' \gset
+
+-- a hold: status held, an expiry `hold` from now, a token; it takes its spots at once
+CREATE TEMP TABLE first_hold AS
+SELECT * FROM booking.book_slot(:shop, 2, holder => 'ann', hold => '10 minutes');
+SELECT ok, h.status, h.spots, h.expires_at = b.created_at + interval '10 minutes' AS expires_in_10_min,
+       hold_token IS NOT NULL AS has_token, available
+FROM first_hold h JOIN booking.booking b ON b.id = h.booking_id;
+SELECT booking_id AS h_ann, hold_token AS t_ann FROM first_hold \gset
+SELECT booking_id AS h_ben, hold_token AS t_ben
+FROM booking.book_slot(:shop, 1, holder => 'ben', hold => '10 minutes') \gset
+SELECT spots_reserved FROM booking.resource WHERE id = :shop;
+SELECT ok, reason, available FROM booking.book_slot(:shop, 1, holder => 'cat');
+-- the table keeps the token's digest (sha256 of its 16 bytes), never the token
+SELECT hold_token_digest = sha256(uuid_send(:'t_ben'::uuid)) AS digest_of_token,
+       position(replace(:'t_ben', '-', '') IN encode(hold_token_digest, 'hex')) = 0 AS token_not_stored
+FROM booking.booking WHERE id = :h_ben;
+
+-- confirm with the token: confirmed, no expiry, no digest any more
+SELECT id, holder, spots, status, expires_at, hold_token_digest
+FROM booking.confirm(:h_ben, :'t_ben');
+SELECT spots_reserved FROM booking.resource WHERE id = :shop;
+-- a second confirm: 55000, naming the status
+SELECT * FROM booking.confirm(:h_ben, :'t_ben');
+\echo :LAST_ERROR_SQLSTATE
+
+-- another hold's token, or none: 42501, and nothing changes
+SELECT * FROM booking.release(:h_ann, :'t_ben');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.release(:h_ann, NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.confirm(:h_ann);
+\echo :LAST_ERROR_SQLSTATE
+SELECT status FROM booking.booking WHERE id = :h_ann;
+-- release with the right token gives the spots back at once
+SELECT holder, status, hold_token_digest FROM booking.release(:h_ann, :'t_ann');
+SELECT spots_reserved FROM booking.resource WHERE id = :shop;
+-- a released hold is over: 55000
+SELECT * FROM booking.release(:h_ann, :'t_ann');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.extend(:h_ann, :'t_ann');
+\echo :LAST_ERROR_SQLSTATE
+
+-- extend: later by an interval, or by the resource's hold_ttl (15 minutes) when none is given
+SELECT booking_id AS h_eve, hold_token AS t_eve
+FROM booking.book_slot(:shop, 1, holder => 'eve', hold => '20 minutes') \gset
+SELECT expires_at - created_at AS life FROM booking.extend(:h_eve, :'t_eve', '10 minutes');
+SELECT expires_at - created_at AS life FROM booking.extend(:h_eve, :'t_eve');
+-- the whole life of a hold stays within max_hold (1 hour): 45 minutes so far, 20 more is too
+-- much (22023); an extension must be positive (22023)
+SELECT * FROM booking.extend(:h_eve, :'t_eve', '20 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.extend(:h_eve, :'t_eve', '-5 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT expires_at - created_at AS life FROM booking.booking WHERE id = :h_eve;
+-- a hold longer than max_hold, or not positive: 22023, nothing written
+SELECT * FROM booking.book_slot(:shop, 1, holder => 'fay', hold => '2 hours');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_slot(:shop, 1, holder => 'fay', hold => '0 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS fay_rows FROM booking.booking WHERE holder = 'fay';
+-- unknown booking: P0002; NULL id: 22004
+SELECT * FROM booking.confirm(999, :'t_eve');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.confirm(NULL);
+\echo :LAST_ERROR_SQLSTATE
+
+-- A hold whose time has passed (made due here by moving its expiry into the past) still counts on a
+-- pool until it is marked expired; the next admission that needs its room marks it first.
+SELECT holder, status, spots FROM booking.booking WHERE id IN (:h_ben, :h_eve) ORDER BY id;
+SELECT spots_reserved, capacity FROM booking.resource WHERE id = :shop;
+UPDATE booking.booking SET expires_at = '2025-01-01 00:00+00' WHERE id = :h_eve;
+SELECT ok, status, available FROM booking.book_slot(:shop, 2, holder => 'gus');
+SELECT holder, status FROM booking.booking WHERE id = :h_eve;
+SELECT spots_reserved FROM booking.resource WHERE id = :shop;
+-- too late to confirm it: 55000, it has expired
+SELECT * FROM booking.confirm(:h_eve, :'t_eve');
+\echo :LAST_ERROR_SQLSTATE
+
+-- a due hold nobody needed stays held until expire_holds() comes by
+SELECT booking_id AS h_hal, hold_token AS t_hal
+FROM booking.book_slot(:lounge, 1, holder => 'hal', hold => '10 minutes') \gset
+UPDATE booking.booking SET expires_at = '2025-01-01 00:00+00' WHERE id = :h_hal;
+SELECT status FROM booking.booking WHERE id = :h_hal;
+-- confirming or releasing it: 55000, it has expired (the guard says so for a direct UPDATE too)
+SELECT * FROM booking.release(:h_hal, :'t_hal');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE booking.booking SET status = 'confirmed' WHERE id = :h_hal;
+\echo :LAST_ERROR_SQLSTATE
+SELECT booking.expire_holds();
+SELECT status FROM booking.booking WHERE id = :h_hal;
+SELECT booking.expire_holds();
+SELECT * FROM booking.expire_holds(-1);
+\echo :LAST_ERROR_SQLSTATE
+
+-- On a timeline resource a hold past its time counts for nothing at once.
+SELECT booking_id AS h_ivy, hold_token AS t_ivy
+FROM booking.book_slot(:studio, 1, '[2030-05-01 10:00, 2030-05-01 11:00)', 'ivy', hold => '10 minutes') \gset
+SELECT ok, reason FROM booking.book_slot(:studio, 1, '[2030-05-01 10:30, 2030-05-01 11:30)', 'jon');
+UPDATE booking.booking SET expires_at = '2025-01-01 00:00+00' WHERE id = :h_ivy;
+SELECT ok, status FROM booking.book_slot(:studio, 1, '[2030-05-01 10:30, 2030-05-01 11:30)', 'jon');
+SELECT holder, status FROM booking.booking WHERE resource_id = :studio ORDER BY id;
+
+-- Approval: a pending booking takes its spots; confirm() approves it, no token needed.
+INSERT INTO booking.resource (name, capacity) VALUES ('tasting', 2);
+SELECT id AS tasting FROM booking.resource WHERE name = 'tasting' \gset
+INSERT INTO booking.booking (resource_id, holder, spots, status) VALUES (:tasting, 'kim', 2, 'pending')
+RETURNING id AS p_kim \gset
+SELECT ok, reason FROM booking.book_slot(:tasting, 1, holder => 'lea');
+SELECT holder, status FROM booking.confirm(:p_kim);
+SELECT spots_reserved FROM booking.resource WHERE id = :tasting;
+
+-- every change of status is in the audit, whoever made it
+SELECT action, holder, ok, reason, booking_id IS NOT NULL AS has_booking, status
+FROM booking.attempt ORDER BY id;
+SELECT * FROM booking.verify();

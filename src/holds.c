@@ -1,0 +1,454 @@
+/*
+ * holds.c
+ *		The life of a hold: a booking that keeps its spots for a while, until it is confirmed,
+ *		released, or its time runs out.
+ *
+ * book_slot(..., hold => interval) writes a row with status 'held', an expires_at and the
+ * digest of a hold token: a random UUID handed out once, in book_slot()'s result, and never
+ * stored, so that whoever can read the table still cannot confirm or release another's hold.
+ * confirm(), release() and extend() lock the row, check the token (42501 when it does not
+ * match) and the state (55000 naming it), and write the change with an UPDATE, which the
+ * child's trigger admits, checks against the state table (states.c) and records in the audit.
+ *
+ * A hold stops counting when its time passes with no job running: on a timeline resource the
+ * overlap search leaves out holds past due; on a pool resource the admission that would refuse
+ * for want of room first marks its resource's holds past due expired (engine.c), which gives
+ * their spots back.  expire_holds() tidies the rest, for pg_cron.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "compat.h"
+#include "api.h"
+#include "audit.h"
+#include "engine.h"
+#include "locks.h"
+#include "pair.h"
+
+PG_FUNCTION_INFO_V1(booking_confirm);
+PG_FUNCTION_INFO_V1(booking_release);
+PG_FUNCTION_INFO_V1(booking_extend);
+PG_FUNCTION_INFO_V1(booking_expire_holds);
+
+static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr confirm_plan = NULL;
+static SPIPlanPtr release_plan = NULL;
+static SPIPlanPtr extend_plan = NULL;
+static SPIPlanPtr rule_plan = NULL;
+static SPIPlanPtr due_plan = NULL;
+
+/* The digest booking.booking keeps of a hold token: sha256 of its 16 bytes. */
+static Datum
+token_digest(const pg_uuid_t *token)
+{
+	bytea	   *b = palloc(VARHDRSZ + UUID_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + UUID_LEN);
+	memcpy(VARDATA(b), token->data, UUID_LEN);
+	return DirectFunctionCall1(sha256_bytea, PointerGetDatum(b));
+}
+
+/*
+ * A new hold token, a random (version 4) UUID from the strong random source, and in *digest
+ * what the table keeps of it.
+ */
+Datum
+hold_token_new(Datum *digest)
+{
+	pg_uuid_t  *token = palloc(sizeof(pg_uuid_t));
+
+	if (!pg_strong_random(token->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random hold token")));
+	token->data[6] = (token->data[6] & 0x0f) | 0x40;
+	token->data[8] = (token->data[8] & 0x3f) | 0x80;
+	*digest = token_digest(token);
+	return UUIDPGetDatum(token);
+}
+
+static bool
+interval_positive(Datum iv)
+{
+	Interval	zero;
+
+	memset(&zero, 0, sizeof(zero));
+	return DatumGetBool(DirectFunctionCall2(interval_gt, iv, IntervalPGetDatum(&zero)));
+}
+
+/*
+ * The resource's hold settings: max_hold (NULL: no limit) and hold_ttl.  P0002 when there is
+ * no such resource.  The caller is connected to SPI.
+ */
+static void
+read_hold_rule(int64 resource_id, Datum *max_hold, bool *no_max, Datum *ttl)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(resource_id)};
+	bool		isnull;
+	int			ret;
+
+	kept_plan(&rule_plan,
+			  "SELECT max_hold, hold_ttl FROM " BOOKING_SCHEMA ".resource WHERE id = $1",
+			  1, types);
+	ret = SPI_execute_plan(rule_plan, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the resource failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("resource %lld does not exist", (long long) resource_id)));
+	*max_hold = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, no_max);
+	*ttl = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (isnull)
+		*ttl = (Datum) 0;
+}
+
+static void
+report_too_long(int64 resource_id, Datum life, Datum max_hold)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("hold would last longer than the max_hold of resource %lld",
+					(long long) resource_id),
+			 errdetail("The hold would last %s in all; max_hold is %s.",
+					   DatumGetCString(DirectFunctionCall1(interval_out, life)),
+					   DatumGetCString(DirectFunctionCall1(interval_out, max_hold)))));
+}
+
+/*
+ * book_slot()'s check of a hold's length: positive (22023), within the resource's max_hold
+ * (22023).  Sets *expires_at to now() + hold.  The caller is connected to SPI.
+ */
+void
+hold_check_length(int64 resource_id, Datum hold, Datum *expires_at)
+{
+	Datum		max_hold;
+	bool		no_max;
+	Datum		ttl;
+
+	if (!interval_positive(hold))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hold must be a positive interval"),
+				 errdetail("hold is %s.", DatumGetCString(DirectFunctionCall1(interval_out, hold)))));
+	read_hold_rule(resource_id, &max_hold, &no_max, &ttl);
+	if (!no_max && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold)))
+		report_too_long(resource_id, hold, max_hold);
+	*expires_at = DirectFunctionCall2(timestamptz_pl_interval,
+									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+									  hold);
+}
+
+/* The row a hold function works on, locked. */
+typedef struct HoldRow
+{
+	int64		id;
+	char	   *status;
+	bool		has_digest;
+	Datum		digest;
+	bool		has_expiry;
+	TimestampTz expires_at;
+	int64		resource_id;
+	TimestampTz created_at;
+} HoldRow;
+
+/* Locks booking_id FOR UPDATE and reads it; P0002 when there is none.  SPI connected. */
+static void
+lock_hold(int64 booking_id, HoldRow *row)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(booking_id)};
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+	int			ret;
+
+	kept_plan(&lock_plan,
+			  "SELECT status::pg_catalog.text, hold_token_digest, expires_at, resource_id, created_at"
+			  " FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
+			  1, types);
+	ret = SPI_execute_plan(lock_plan, args, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "locking the booking failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("booking %lld does not exist", (long long) booking_id)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	row->id = booking_id;
+	row->status = SPI_getvalue(tup, desc, 1);
+	row->digest = SPI_getbinval(tup, desc, 2, &isnull);
+	row->has_digest = !isnull;
+	if (row->has_digest)
+		row->digest = PointerGetDatum(SPI_datumTransfer(row->digest, false, -1));
+	d = SPI_getbinval(tup, desc, 3, &isnull);
+	row->has_expiry = !isnull;
+	row->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+	row->resource_id = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+	row->created_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+}
+
+/*
+ * Checks that row is a live hold and that token opens it: 55000 naming the status when it is
+ * not held (or its time has passed), 42501 when the token is missing or wrong.
+ */
+static void
+check_hold(const HoldRow *row, FunctionCallInfo fcinfo, int token_arg, const char *verb)
+{
+	pg_uuid_t  *token;
+	Datum		digest;
+
+	if (strcmp(row->status, "held") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("booking %lld cannot be %s", (long long) row->id, verb),
+				 errdetail("Its status is %s.", row->status)));
+	if (PG_ARGISNULL(token_arg) || !row->has_digest)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("hold token does not match booking %lld", (long long) row->id),
+				 errdetail("A held booking is %s only with the hold token that book_slot() returned.", verb)));
+	token = PG_GETARG_UUID_P(token_arg);
+	digest = token_digest(token);
+	if (VARSIZE_ANY_EXHDR(DatumGetPointer(digest)) != VARSIZE_ANY_EXHDR(DatumGetPointer(row->digest)) ||
+		memcmp(VARDATA_ANY(DatumGetPointer(digest)), VARDATA_ANY(DatumGetPointer(row->digest)),
+			   VARSIZE_ANY_EXHDR(DatumGetPointer(digest))) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("hold token does not match booking %lld", (long long) row->id),
+				 errdetail("A held booking is %s only with the hold token that book_slot() returned.", verb)));
+	if (row->has_expiry && row->expires_at <= GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("hold %lld has expired", (long long) row->id),
+				 errdetail("Its status is held; it expired at %s.",
+						   timestamptz_to_str(row->expires_at))));
+}
+
+/* Runs an UPDATE ... RETURNING * of one booking and puts the row in the result set. */
+static void
+update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *store)
+{
+	int			ret = SPI_execute_plan(plan, args, nulls, false, 0);
+
+	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "updating the booking failed: %s", SPI_result_code_string(ret));
+	tuplestore_puttuple(store, SPI_tuptable->vals[0]);
+}
+
+/*
+ * confirm(booking_id, hold_token) returns setof booking.booking
+ *
+ * A held booking becomes confirmed with its hold token; a pending one (awaiting approval) is
+ * approved, no token needed.  Anything else: 55000 naming its status.
+ */
+Datum
+booking_confirm(PG_FUNCTION_ARGS)
+{
+	int64		booking_id;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+	HoldRow		row;
+	Datum		args[1];
+	Oid			types[1] = {INT8OID};
+
+	require_arg(fcinfo, 0, "booking_id");
+	booking_id = PG_GETARG_INT64(0);
+	store = begin_materialize(fcinfo, &desc);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lock_hold(booking_id, &row);
+	if (strcmp(row.status, "pending") != 0)
+		check_hold(&row, fcinfo, 1, "confirmed");
+	kept_plan(&confirm_plan,
+			  "UPDATE " BOOKING_SCHEMA ".booking"
+			  " SET status = 'confirmed', expires_at = NULL, hold_token_digest = NULL,"
+			  "     updated_at = pg_catalog.now()"
+			  " WHERE id = $1 RETURNING *",
+			  1, types);
+	args[0] = Int64GetDatum(booking_id);
+	update_and_return(confirm_plan, args, NULL, store);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * release(booking_id, hold_token) returns setof booking.booking
+ *
+ * Gives a hold up before its time: the row becomes cancelled and its spots are free at once.
+ */
+Datum
+booking_release(PG_FUNCTION_ARGS)
+{
+	int64		booking_id;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+	HoldRow		row;
+	Datum		args[1];
+	Oid			types[1] = {INT8OID};
+
+	require_arg(fcinfo, 0, "booking_id");
+	booking_id = PG_GETARG_INT64(0);
+	store = begin_materialize(fcinfo, &desc);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lock_hold(booking_id, &row);
+	check_hold(&row, fcinfo, 1, "released");
+	kept_plan(&release_plan,
+			  "UPDATE " BOOKING_SCHEMA ".booking"
+			  " SET status = 'cancelled', hold_token_digest = NULL, updated_at = pg_catalog.now()"
+			  " WHERE id = $1 RETURNING *",
+			  1, types);
+	args[0] = Int64GetDatum(booking_id);
+	update_and_return(release_plan, args, NULL, store);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * extend(booking_id, hold_token, by) returns setof booking.booking
+ *
+ * Moves a live hold's expires_at later by `by` (NULL: the resource's hold_ttl), as long as the
+ * hold's whole life, from its creation, stays within the resource's max_hold (22023 beyond).
+ */
+Datum
+booking_extend(PG_FUNCTION_ARGS)
+{
+	int64		booking_id;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+	HoldRow		row;
+	Datum		by;
+	Datum		max_hold;
+	bool		no_max;
+	Datum		ttl;
+	Datum		new_expiry;
+	Datum		args[2];
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	AttemptRecord rec;
+
+	require_arg(fcinfo, 0, "booking_id");
+	booking_id = PG_GETARG_INT64(0);
+	store = begin_materialize(fcinfo, &desc);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lock_hold(booking_id, &row);
+	check_hold(&row, fcinfo, 1, "extended");
+	read_hold_rule(row.resource_id, &max_hold, &no_max, &ttl);
+	by = PG_ARGISNULL(2) ? ttl : PG_GETARG_DATUM(2);
+	if (by == (Datum) 0 || !interval_positive(by))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a hold is extended by a positive interval"),
+				 errdetail("by is %s.", by == (Datum) 0 ? "NULL"
+						   : DatumGetCString(DirectFunctionCall1(interval_out, by)))));
+	new_expiry = DirectFunctionCall2(timestamptz_pl_interval,
+									 TimestampTzGetDatum(row.expires_at), by);
+	if (!no_max)
+	{
+		Datum		limit = DirectFunctionCall2(timestamptz_pl_interval,
+												TimestampTzGetDatum(row.created_at), max_hold);
+
+		if (DatumGetTimestampTz(new_expiry) > DatumGetTimestampTz(limit))
+			report_too_long(row.resource_id,
+							DirectFunctionCall2(timestamp_mi, new_expiry,
+												TimestampTzGetDatum(row.created_at)),
+							max_hold);
+	}
+	kept_plan(&extend_plan,
+			  "UPDATE " BOOKING_SCHEMA ".booking"
+			  " SET expires_at = $2, updated_at = pg_catalog.now()"
+			  " WHERE id = $1 RETURNING *",
+			  2, types);
+	args[0] = Int64GetDatum(booking_id);
+	args[1] = new_expiry;
+	update_and_return(extend_plan, args, NULL, store);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.action = "extend";
+	rec.holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							  SPI_fnumber(SPI_tuptable->tupdesc, "holder"));
+	rec.resource_id = row.resource_id;
+	rec.spots = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											SPI_fnumber(SPI_tuptable->tupdesc, "spots"), &no_max));
+	rec.during = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   SPI_fnumber(SPI_tuptable->tupdesc, "during"), &rec.during_null);
+	rec.ok = true;
+	rec.booking_id = booking_id;
+	rec.status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   SPI_fnumber(SPI_tuptable->tupdesc, "status"), &rec.status_null);
+	audit_attempt(&rec);
+
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * expire_holds(max) returns integer
+ *
+ * Marks expired up to max holds whose time has passed, resource by resource in ascending id
+ * order, each under the resource's advisory lock as an admission would take it; holds that
+ * another transaction has locked (a confirm in flight) are left to it.  Returns how many
+ * expired.  For pg_cron: nothing depends on it running.
+ */
+Datum
+booking_expire_holds(PG_FUNCTION_ARGS)
+{
+	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
+	int32		max;
+	int64		done = 0;
+	int64	   *ids;
+	uint64		n;
+	uint64		i;
+	int			ret;
+
+	require_arg(fcinfo, 0, "max");
+	max = PG_GETARG_INT32(0);
+	if (max < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max must not be negative"),
+				 errdetail("max is %d.", max)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	kept_plan(&due_plan,
+			  "SELECT DISTINCT resource_id FROM " BOOKING_SCHEMA ".booking"
+			  " WHERE status = 'held' AND expires_at <= pg_catalog.now() ORDER BY 1",
+			  0, NULL);
+	ret = SPI_execute_plan(due_plan, NULL, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "listing holds failed: %s", SPI_result_code_string(ret));
+	n = SPI_processed;
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
+											 &isnull));
+	}
+	for (i = 0; i < n && done < max; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		lock_resource(pair, ids[i]);
+		done += (int64) engine_expire_holds(pair, ids[i], (int32) (max - done));
+	}
+	SPI_finish();
+	PG_RETURN_INT32((int32) done);
+}
