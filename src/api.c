@@ -19,6 +19,7 @@
 #include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/rangetypes.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -29,6 +30,7 @@
 #include "engine.h"
 #include "locks.h"
 #include "pair.h"
+#include "states.h"
 #include "timeline.h"
 
 PG_FUNCTION_INFO_V1(booking_book_slot);
@@ -233,6 +235,143 @@ insert_softly(BookingPair *pair, SoftAdmission *soft, SPIPlanPtr plan, Datum *ar
 }
 
 /*
+ * Idempotency: one (holder, idempotency_key) is one booking.  A retry takes the key's lock (in
+ * the extension's key space, so two concurrent retries of one key run one after the other),
+ * then looks for the booking the key already made, reading the rows as of now so that a retry
+ * that waited sees the booking its twin just committed.  When there is one:
+ *	- the same request (resource, spots and range) returns that booking as it stands now, ok,
+ *	  without booking again; a booking still held gets a new hold token (the engine never keeps
+ *	  tokens, and the first answer may be what was lost), which replaces the old one;
+ *	- another request under the same key is 22023.
+ * A refused request made no booking, so its retry asks again.  Returns whether it replayed, with
+ * the result row in *result.  The caller is connected to SPI.
+ */
+static SPIPlanPtr replay_plan = NULL;
+static SPIPlanPtr rotate_plan = NULL;
+
+/* A tstzrange as text, for messages. */
+static char *
+range_text(Datum range)
+{
+	Oid			typoutput;
+	bool		varlena;
+
+	getTypeOutputInfo(TSTZRANGEOID, &typoutput, &varlena);
+	return OidOutputFunctionCall(typoutput, range);
+}
+
+static bool
+idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder, Datum *result)
+{
+	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	int64		resource_id = PG_GETARG_INT64(0);
+	int32		spots = PG_GETARG_INT32(1);
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		n;
+	bool		during_null;
+	Datum		during;
+	int64		booking_id;
+	int64		was_resource;
+	int32		was_spots;
+	bool		same;
+	Datum		values[RESULT_NATTS];
+	bool		isnull[RESULT_NATTS];
+	AttemptRecord rec;
+	int			ret;
+
+	lock_idempotency_key(holder, key);
+	kept_plan(&replay_plan,
+			  "SELECT id, resource_id, spots, during, status, expires_at"
+			  " FROM " BOOKING_SCHEMA ".booking WHERE holder = $1 AND idempotency_key = $2"
+			  " FOR UPDATE",
+			  2, types);
+	args[0] = CStringGetTextDatum(holder);
+	args[1] = CStringGetTextDatum(key);
+	ret = SPI_execute_snapshot(replay_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							   false, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "looking up the idempotency key failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return false;
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	booking_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &n));
+	was_resource = DatumGetInt64(SPI_getbinval(tup, desc, 2, &n));
+	was_spots = DatumGetInt32(SPI_getbinval(tup, desc, 3, &n));
+	during = SPI_getbinval(tup, desc, 4, &during_null);
+	same = was_resource == resource_id && was_spots == spots && during_null == PG_ARGISNULL(2) &&
+		(during_null ||
+		 range_eq_internal(lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO),
+						   DatumGetRangeTypeP(during), DatumGetRangeTypeP(PG_GETARG_DATUM(2))));
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("idempotency key \"%s\" of holder \"%s\" was used for another request",
+						key, holder),
+				 errdetail("It made booking %lld: %d spots on resource %lld%s%s.",
+						   (long long) booking_id, was_spots, (long long) was_resource,
+						   during_null ? "" : " over ",
+						   during_null ? "" : range_text(during)),
+				 errhint("Use a new key for a new request.")));
+
+	memset(isnull, true, sizeof(isnull));
+	values[RESULT_OK] = BoolGetDatum(true);
+	isnull[RESULT_OK] = false;
+	values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
+	isnull[RESULT_BOOKING_ID] = false;
+	values[RESULT_STATUS] = SPI_getbinval(tup, desc, 5, &isnull[RESULT_STATUS]);
+	values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
+	isnull[RESULT_RESOURCE_ID] = false;
+	values[RESULT_SPOTS] = Int32GetDatum(spots);
+	isnull[RESULT_SPOTS] = false;
+	if (!during_null)
+	{
+		values[RESULT_DURING] = PG_GETARG_DATUM(2);
+		isnull[RESULT_DURING] = false;
+	}
+	values[RESULT_EXPIRES_AT] = SPI_getbinval(tup, desc, 6, &isnull[RESULT_EXPIRES_AT]);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.status = values[RESULT_STATUS];
+	rec.status_null = isnull[RESULT_STATUS];
+	if (!isnull[RESULT_STATUS] &&
+		pair_state(pair_by_id(BOOKING_OWN_PAIR), values[RESULT_STATUS], false) == STATE_HELD)
+	{
+		Oid			rtypes[2] = {INT8OID, BYTEAOID};
+		Datum		rargs[2];
+
+		kept_plan(&rotate_plan,
+				  "UPDATE " BOOKING_SCHEMA ".booking SET hold_token_digest = $2,"
+				  " updated_at = pg_catalog.now() WHERE id = $1",
+				  2, rtypes);
+		values[RESULT_HOLD_TOKEN] = hold_token_new(&rargs[1]);
+		isnull[RESULT_HOLD_TOKEN] = false;
+		rargs[0] = Int64GetDatum(booking_id);
+		ret = SPI_execute_snapshot(rotate_plan, rargs, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								   false, true, 0);
+		if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "renewing the hold token failed: %s", SPI_result_code_string(ret));
+	}
+	*result = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull));
+
+	rec.action = "replay";
+	rec.holder = holder;
+	rec.resource_id = resource_id;
+	rec.spots = spots;
+	rec.during = during;
+	rec.during_null = during_null;
+	rec.ok = true;
+	rec.booking_id = booking_id;
+	rec.idempotency_key = key;
+	audit_attempt(&rec);
+	return true;
+}
+
+/*
  * book_slot(resource_id, spots, during, holder, hold, waitlist, idempotency_key, meta)
  *
  * Books spots on a resource and returns one booking.result row.  The row is written by an
@@ -249,8 +388,8 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	int32		spots;
 	char	   *holder;
 	SoftAdmission soft;
-	Datum		args[7];
-	char		nulls[7];
+	Datum		args[8];
+	char		nulls[8];
 	SPIPlanPtr	plan;
 	Datum		expires_at = (Datum) 0;
 	Datum		hold_token = (Datum) 0;
@@ -276,10 +415,6 @@ booking_book_slot(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("waitlists are not supported by booking 0.1.0")));
-	if (!PG_ARGISNULL(6))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("idempotency keys are not supported by booking 0.1.0")));
 	holder = PG_ARGISNULL(3) ? GetUserNameFromId(GetUserId(), false)
 		: text_to_cstring(PG_GETARG_TEXT_PP(3));
 
@@ -291,31 +426,47 @@ booking_book_slot(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/* a retry of a request already made: its booking, once */
+	if (!PG_ARGISNULL(6))
+	{
+		Datum		replayed;
+
+		if (idempotent_replay(fcinfo, tupdesc, holder, &replayed))
+		{
+			SPI_finish();
+			PG_RETURN_DATUM(replayed);
+		}
+	}
+
 	memset(nulls, ' ', sizeof(nulls));
 	if (PG_ARGISNULL(4))
 	{
-		Oid			types[5] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID};
+		Oid			types[6] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, TEXTOID};
 
 		plan = kept_plan(&insert_plan,
-						 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta)"
-						 " VALUES ($1, $2, $3, $4, $5) RETURNING id, status",
-						 5, types);
+						 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta,"
+						 " idempotency_key)"
+						 " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status",
+						 6, types);
 	}
 	else
 	{
 		/* a hold: its length checked against the resource's max_hold, a token made for it */
-		Oid			types[7] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID,
+		Oid			types[8] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, TEXTOID,
 			TIMESTAMPTZOID, BYTEAOID};
 
 		plan = kept_plan(&insert_hold_plan,
 						 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta,"
-						 " status, expires_at, hold_token_digest)"
-						 " VALUES ($1, $2, $3, $4, $5, 'held', $6, $7) RETURNING id, status",
-						 7, types);
+						 " idempotency_key, status, expires_at, hold_token_digest)"
+						 " VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8) RETURNING id, status",
+						 8, types);
 		hold_check_length(resource_id, PG_GETARG_DATUM(4), &expires_at);
-		hold_token = hold_token_new(&args[6]);
-		args[5] = expires_at;
+		hold_token = hold_token_new(&args[7]);
+		args[6] = expires_at;
 	}
+	args[5] = PG_ARGISNULL(6) ? (Datum) 0 : PG_GETARG_DATUM(6);
+	nulls[5] = PG_ARGISNULL(6) ? 'n' : ' ';
 	args[0] = Int64GetDatum(resource_id);
 	args[1] = CStringGetTextDatum(holder);
 	args[2] = Int32GetDatum(spots);
@@ -353,6 +504,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	rec.booking_id = booking_id;
 	rec.status = status;
 	rec.status_null = !inserted;
+	rec.idempotency_key = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	audit_attempt(&rec);
 
 	memset(isnull, true, sizeof(isnull));

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 
@@ -28,6 +29,29 @@ lock_resource(BookingPair *pair, int64 resource_id)
 	LOCKTAG		tag;
 
 	SET_LOCKTAG_BOOKING(tag, pair->id, resource_id);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * Takes the lock of one (holder, idempotency key) for the rest of the transaction, before any
+ * resource's lock: two retries of one request run one after the other.
+ */
+void
+lock_idempotency_key(const char *holder, const char *key)
+{
+	LOCKTAG		tag;
+	size_t		hl = strlen(holder);
+	size_t		kl = strlen(key);
+	char	   *buf = palloc(hl + kl + 1);
+	uint64		h;
+
+	memcpy(buf, holder, hl);
+	buf[hl] = '\0';			/* ("ab", "c") and ("a", "bc") are different keys */
+	memcpy(buf + hl + 1, key, kl);
+	h = hash_bytes_extended((const unsigned char *) buf, (int) (hl + kl + 1), 0);
+	pfree(buf);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) (h & 0xFFFFFFFF),
+						 BOOKING_KEY_LOCK_SPACE);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 

@@ -27,7 +27,14 @@
 						 (uint32) (((uint64) (resid)) & 0xFFFFFFFF), \
 						 (uint16) (BOOKING_LOCK_SPACE + (pairid)))
 
+/*
+ * An idempotency key's lock: one (holder, key) hashed to 64 bits, in field4 16383 — below the
+ * resources' range and never 1 or 2.  Two keys that share a hash only wait for each other.
+ */
+#define BOOKING_KEY_LOCK_SPACE 0x3FFF
+
 extern void lock_resource(BookingPair *pair, int64 resource_id);
+extern void lock_idempotency_key(const char *holder, const char *key);
 extern void lock_resources(BookingPair *pair, int64 *resource_ids, int n);
 
 #endif							/* BOOKING_LOCKS_H */

@@ -53,8 +53,9 @@ SELECT throws_ok($$SELECT booking.book_slot(9002, hold => '0 minutes')$$, '22023
                  'hold must be a positive interval', 'book_slot(): a hold that is not positive is 22023');
 SELECT throws_ok('SELECT booking.book_slot(9002, waitlist => true)', '0A000', NULL,
                  'book_slot(): waitlist => true is 0A000 in 0.1.0');
-SELECT throws_ok($$SELECT booking.book_slot(9002, idempotency_key => 'k')$$, '0A000', NULL,
-                 'book_slot(): idempotency_key is 0A000 in 0.1.0');
+SELECT throws_ok($$SELECT booking.book_slot(9002, 2, holder => 'pgtap-key', idempotency_key => 'k')
+                   FROM booking.book_slot(9002, 1, holder => 'pgtap-key', idempotency_key => 'k')$$, '22023', NULL,
+                 'book_slot(): one idempotency key for two different requests is 22023');
 -- a full resource is an answer, not an error
 SELECT is((SELECT (r.ok, r.booking_id, r.status, r.available, r.reason)::text FROM booking.book_slot(9001) AS r),
           '(f,,,0,full)', 'book_slot() on a full resource returns ok = false, reason full, available 0');

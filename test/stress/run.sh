@@ -9,7 +9,7 @@
 #     error when the engine is right, so a pgbench client that aborts is a failure;
 #   - STRESS_DIRECT psql sessions writing the table directly the way an application would,
 #     statements that may well be refused: INSERTs and COPYs that ask for more than is left,
-#     UPDATEs that grow spots, bring cancelled rows back or move rows to another resource, and
+#     UPDATEs that grow spots, admit waitlisted rows or move rows to another resource, and
 #     capacity changes on booking.resource.  The only error allowed is 23514 on constraint
 #     booking_capacity, and its detail must show that the refusal was right;
 #   - a checker that, once a second, reads verify() and an independent count of the rows in one
@@ -120,8 +120,10 @@ direct_statements() {
 			echo "UPDATE booking.booking SET spots = spots + $s, updated_at = now() WHERE id = $(pick "$r" "'held', 'pending', 'confirmed', 'completed'");"
 			;;
 		3)
+			# a waitlisted row written, and one admitted (cancelled and expired are final)
 			k=$((RANDOM % 3))
-			echo "UPDATE booking.booking SET status = '$( ((k == 0)) && echo pending || echo confirmed)', updated_at = now() WHERE id = $(pick "$r" "'cancelled', 'expired', 'waitlisted'");"
+			echo "INSERT INTO booking.booking (resource_id, holder, spots, status) VALUES ($r, 'direct-wait', $s, 'waitlisted');"
+			echo "UPDATE booking.booking SET status = '$( ((k == 0)) && echo pending || echo confirmed)', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'");"
 			;;
 		4)
 			echo "UPDATE booking.booking SET resource_id = $r2, updated_at = now() WHERE id = $(pick "$r" "'held', 'pending', 'confirmed', 'completed', 'cancelled'");"
@@ -142,7 +144,7 @@ direct_statements() {
 			echo '\.'
 			;;
 		7)
-			echo "UPDATE booking.booking SET status = 'held', expires_at = now() + interval '1 day', updated_at = now() WHERE id = $(pick "$r" "'cancelled', 'expired', 'waitlisted'");"
+			echo "UPDATE booking.booking SET status = 'held', expires_at = now() + interval '1 day', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'");"
 			;;
 		esac
 	done

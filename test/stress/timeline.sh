@@ -15,7 +15,7 @@
 #    active bookings (tl_cancel.sql); none of that may raise an error.  At the same time
 #    TL_DIRECT psql sessions write the table directly: reschedules (UPDATE of during: shifted,
 #    stretched, moved anywhere), INSERTs with a range, spots changes on capacity-3 resources,
-#    cancelled rows brought back, moves to another resource.  The only error they may meet is
+#    waitlisted requests admitted, moves to another resource.  The only error they may meet is
 #    23P01 on booking_no_overlap, whose detail must show the refusal was right.  Once a second a
 #    checker reads the sweep below and verify() in one snapshot: both must stay empty.
 #
@@ -281,8 +281,9 @@ direct_statements() {
 		8)
 			echo "UPDATE booking.booking SET resource_id = $r2, during = tstzrange(lower(during) + make_interval(mins => $d), upper(during) + make_interval(mins => $d)), updated_at = now() WHERE id = $(pick "$r" "$CONSUMING") AND status IN ($CONSUMING);"
 			;;
-		9)	# bring a cancelled booking back
-			echo "UPDATE booking.booking SET status = 'confirmed', updated_at = now() WHERE id = $(pick "$r" "'cancelled'") AND status = 'cancelled';"
+		9)	# a waitlisted request written, and one admitted (a cancelled booking is final)
+			echo "INSERT INTO booking.booking (resource_id, holder, spots, during, status) VALUES ($r, 'direct-wait', $s, $(grid_range $((RANDOM % (DAYS * 288))) $((RANDOM % 22 + 3))), 'waitlisted');"
+			echo "UPDATE booking.booking SET status = 'confirmed', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'") AND status = 'waitlisted';"
 			;;
 		esac
 	done
