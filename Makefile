@@ -21,6 +21,7 @@ OBJS = \
 	src/triggers.o \
 	src/states.o \
 	src/holds.o \
+	src/waitlist.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

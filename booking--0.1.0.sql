@@ -153,6 +153,9 @@ BEGIN
 	END LOOP;
 END
 $$;
+/* The waiting rows of each resource, first come first: promotion and admission read them here. */
+CREATE INDEX booking_waitlist_idx ON @extschema@.booking (resource_id, id)
+	WHERE status = 'waitlisted';
 /* Holds by resource and expiry: the admission's lazy expiry and expire_holds() find them here. */
 CREATE INDEX booking_held_idx ON @extschema@.booking (resource_id, expires_at)
 	WHERE status = 'held';
@@ -308,6 +311,24 @@ CREATE TRIGGER zz_booking_guard
 CREATE TRIGGER zz_booking_resource_guard
 	BEFORE INSERT OR UPDATE ON @extschema@.resource
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.resource_guard('1');
+/*
+ * Freed capacity goes to the waiting rows first: after a write that freed what a row took, or
+ * raised a resource's capacity (src/waitlist.c).  Only such writes queue the trigger.
+ */
+CREATE FUNCTION @extschema@.promote_trigger()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'booking_promote_trigger';
+COMMENT ON FUNCTION @extschema@.promote_trigger() IS
+	'AFTER trigger: gives freed capacity to the waiting rows, first come first served, where the resource''s auto_promote is on';
+CREATE TRIGGER zz_booking_promote
+	AFTER UPDATE OR DELETE ON @extschema@.booking
+	FOR EACH ROW WHEN (OLD.status IN ('held', 'pending', 'confirmed', 'completed'))
+	EXECUTE FUNCTION @extschema@.promote_trigger('1');
+CREATE TRIGGER zz_booking_resource_promote
+	AFTER UPDATE OF capacity ON @extschema@.resource
+	FOR EACH ROW WHEN (NEW.capacity > OLD.capacity)
+	EXECUTE FUNCTION @extschema@.promote_trigger('1');
 CREATE TRIGGER booking_truncate_guard
 	BEFORE TRUNCATE ON @extschema@.booking
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.truncate_guard('1');
@@ -375,6 +396,14 @@ VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_extend';
 COMMENT ON FUNCTION @extschema@.extend(bigint, uuid, interval) IS
 	'moves a hold''s expiry later by an interval (NULL: the resource''s hold_ttl), within its max_hold; returns the row';
+
+CREATE FUNCTION @extschema@.promote(booking_id bigint)
+RETURNS SETOF @extschema@.booking
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_promote';
+COMMENT ON FUNCTION @extschema@.promote(bigint) IS
+	'confirms a waiting booking by hand, ahead of its turn, when there is room (23514 or 23P01 when not); returns the row';
 
 CREATE FUNCTION @extschema@.expire_holds(max integer DEFAULT 1000)
 RETURNS integer

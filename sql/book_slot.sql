@@ -67,9 +67,7 @@ SELECT * FROM booking.book_slot(999);
 -- a time range on a pool resource: 22023
 SELECT * FROM booking.book_slot(:spare, 1, tstzrange('2030-01-01 10:00', '2030-01-01 11:00'));
 \echo :LAST_ERROR_SQLSTATE
--- waitlists come in a later release: 0A000 (holds: sql/holds.sql; keys: sql/idempotency.sql)
-SELECT * FROM booking.book_slot(:spare, waitlist => true);
-\echo :LAST_ERROR_SQLSTATE
+-- holds, keys and waitlists have files of their own: holds.sql, idempotency.sql, waitlist.sql
 
 -- nothing changed: the spare resource is untouched, no booking was added
 SELECT name, capacity, spots_reserved FROM booking.resource ORDER BY id;

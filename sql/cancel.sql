@@ -13,7 +13,8 @@ ALTER SEQUENCE booking.resource_id_seq RESTART;
 ALTER SEQUENCE booking.booking_id_seq RESTART;
 ALTER SEQUENCE booking.attempt_id_seq RESTART;
 
-INSERT INTO booking.resource (name, capacity) VALUES ('concert', 4);
+-- (auto_promote off: the waiting row below is a list entry, not a queue; see waitlist.sql)
+INSERT INTO booking.resource (name, capacity, auto_promote) VALUES ('concert', 4, false);
 SELECT id AS concert FROM booking.resource WHERE name = 'concert' \gset
 
 SELECT booking_id AS b_ann FROM booking.book_slot(:concert, 2, holder => 'ann') \gset

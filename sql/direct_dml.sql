@@ -15,7 +15,8 @@ ALTER SEQUENCE booking.booking_id_seq RESTART;
 ALTER SEQUENCE booking.attempt_id_seq RESTART;
 
 -- hall is resource 1 and annex resource 2 (the COPY data below names them by id)
-INSERT INTO booking.resource (name, capacity) VALUES ('hall', 5), ('annex', 3);
+INSERT INTO booking.resource (name, capacity, auto_promote) VALUES ('hall', 5, false), ('annex', 3, false);
+-- (auto_promote off: the waiting rows below are a list worked by hand, not a queue; see waitlist.sql)
 SELECT id AS hall FROM booking.resource WHERE name = 'hall' \gset
 SELECT id AS annex FROM booking.resource WHERE name = 'annex' \gset
 

@@ -123,6 +123,10 @@ SELECT ok, reason FROM booking.book_slot(:studio, 1, '[2030-05-01 10:30, 2030-05
 UPDATE booking.booking SET expires_at = '2025-01-01 00:00+00' WHERE id = :h_ivy;
 SELECT ok, status FROM booking.book_slot(:studio, 1, '[2030-05-01 10:30, 2030-05-01 11:30)', 'jon');
 SELECT holder, status FROM booking.booking WHERE resource_id = :studio ORDER BY id;
+-- giving the past-due hold a later expiry is a new claim on its range: jon has it now (23P01)
+UPDATE booking.booking SET expires_at = now() + interval '1 hour' WHERE id = :h_ivy;
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.verify();
 
 -- Approval: a pending booking takes its spots; confirm() approves it, no token needed.
 INSERT INTO booking.resource (name, capacity) VALUES ('tasting', 2);

@@ -14,10 +14,11 @@ ALTER SEQUENCE booking.resource_id_seq RESTART;
 ALTER SEQUENCE booking.booking_id_seq RESTART;
 ALTER SEQUENCE booking.attempt_id_seq RESTART;
 
-INSERT INTO booking.resource (name, capacity, timeline, buffer_before, buffer_after) VALUES
-	('therapy room', 1, true, '0', '15 minutes'),
-	('tennis court', 3, true, '0', '0'),
-	('yoga class', 10, false, '0', '0');
+-- (auto_promote off on the room: its waiting row below is promoted by hand; see waitlist.sql)
+INSERT INTO booking.resource (name, capacity, timeline, buffer_before, buffer_after, auto_promote) VALUES
+	('therapy room', 1, true, '0', '15 minutes', false),
+	('tennis court', 3, true, '0', '0', true),
+	('yoga class', 10, false, '0', '0', true);
 SELECT id AS room FROM booking.resource WHERE name = 'therapy room' \gset
 SELECT id AS court FROM booking.resource WHERE name = 'tennis court' \gset
 SELECT id AS yoga FROM booking.resource WHERE name = 'yoga class' \gset

@@ -32,6 +32,7 @@
 #include "pair.h"
 #include "states.h"
 #include "timeline.h"
+#include "waitlist.h"
 
 PG_FUNCTION_INFO_V1(booking_book_slot);
 PG_FUNCTION_INFO_V1(booking_cancel);
@@ -61,8 +62,41 @@ enum
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_hold_plan = NULL;
+static SPIPlanPtr insert_waiting_plan = NULL;
+static SPIPlanPtr waitlist_setting_plan = NULL;
 static SPIPlanPtr lock_booking_plan = NULL;
 static SPIPlanPtr cancel_plan = NULL;
+
+/*
+ * Runs a kept plan as role (a table's owner), the way the engine's own reads and writes are
+ * made: what the engine looks up on a caller's behalf needs no privilege of the caller's.  With
+ * latest, rows are read as of now rather than as of the transaction's snapshot.
+ */
+int
+spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nulls, bool latest,
+			   bool read_only, long count)
+{
+	Oid			save_userid;
+	int			save_sec;
+	volatile int ret = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	PG_TRY();
+	{
+		if (latest)
+			ret = SPI_execute_snapshot(plan, args, nulls, GetLatestSnapshot(), InvalidSnapshot,
+									   read_only, true, count);
+		else
+			ret = SPI_execute_plan(plan, args, nulls, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return ret;
+}
 
 /*
  * Prepares and keeps a plan on first use, or again after it was invalidated for good.  The
@@ -143,9 +177,9 @@ begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 #define ALTERNATIVES_REACH (7 * USECS_PER_DAY)
 
 static const char *
-refusal_reason(AdmitOutcome outcome)
+refusal_reason(const AdmitResult *result)
 {
-	switch (outcome)
+	switch (result->outcome)
 	{
 		case ADMIT_CONFLICT:
 			return "conflict";
@@ -153,6 +187,8 @@ refusal_reason(AdmitOutcome outcome)
 			return "too_soon";
 		case ADMIT_TOO_FAR:
 			return "too_far";
+		case ADMIT_QUEUED:
+			return result->timeline ? "conflict" : "full";
 		default:
 			return "full";
 	}
@@ -290,8 +326,8 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 			  2, types);
 	args[0] = CStringGetTextDatum(holder);
 	args[1] = CStringGetTextDatum(key);
-	ret = SPI_execute_snapshot(replay_plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							   false, false, 1);
+	ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->child_owner, replay_plan, args, NULL, true,
+						 false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "looking up the idempotency key failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -322,6 +358,11 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 	values[RESULT_OK] = BoolGetDatum(true);
 	isnull[RESULT_OK] = false;
 	values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
+	values[RESULT_STATUS] = SPI_getbinval(tup, desc, 5, &isnull[RESULT_STATUS]);
+	/* ok as the first answer was: a waiting row was not a booking */
+	if (!isnull[RESULT_STATUS] &&
+		pair_state(pair_by_id(BOOKING_OWN_PAIR), values[RESULT_STATUS], false) == STATE_WAITLISTED)
+		values[RESULT_OK] = BoolGetDatum(false);
 	isnull[RESULT_BOOKING_ID] = false;
 	values[RESULT_STATUS] = SPI_getbinval(tup, desc, 5, &isnull[RESULT_STATUS]);
 	values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
@@ -351,8 +392,8 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 		values[RESULT_HOLD_TOKEN] = hold_token_new(&rargs[1]);
 		isnull[RESULT_HOLD_TOKEN] = false;
 		rargs[0] = Int64GetDatum(booking_id);
-		ret = SPI_execute_snapshot(rotate_plan, rargs, NULL, GetLatestSnapshot(), InvalidSnapshot,
-								   false, true, 0);
+		ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->child_owner, rotate_plan, rargs, NULL,
+							 true, false, 0);
 		if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 			elog(ERROR, "renewing the hold token failed: %s", SPI_result_code_string(ret));
 	}
@@ -369,6 +410,33 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 	rec.idempotency_key = key;
 	audit_attempt(&rec);
 	return true;
+}
+
+/*
+ * Whether a refused request may wait: the call's waitlist argument, or else the resource's
+ * waitlist setting.  The caller is connected to SPI.
+ */
+static bool
+may_wait(FunctionCallInfo fcinfo, int64 resource_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(resource_id)};
+	bool		isnull;
+	Datum		d;
+	int			ret;
+
+	if (!PG_ARGISNULL(5))
+		return PG_GETARG_BOOL(5);
+	kept_plan(&waitlist_setting_plan,
+			  "SELECT waitlist FROM " BOOKING_SCHEMA ".resource WHERE id = $1", 1, types);
+	ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->parent_owner, waitlist_setting_plan, args,
+						 NULL, false, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the resource failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return false;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
 }
 
 /*
@@ -395,6 +463,8 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	Datum		hold_token = (Datum) 0;
 	int			ret;
 	bool		inserted;
+	bool		waiting = false;
+	int32		position = 0;
 	int64		booking_id = 0;
 	Datum		status = (Datum) 0;
 	AttemptRecord rec;
@@ -411,10 +481,6 @@ booking_book_slot(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("spots must be greater than zero"),
 				 errdetail("spots is %d.", spots)));
-	if (!PG_ARGISNULL(5) && PG_GETARG_BOOL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("waitlists are not supported by booking 0.1.0")));
 	holder = PG_ARGISNULL(3) ? GetUserNameFromId(GetUserId(), false)
 		: text_to_cstring(PG_GETARG_TEXT_PP(3));
 
@@ -490,6 +556,29 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	}
 	else if (!soft.refused)
 		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
+
+	/* no room: the request waits, where the call or else the resource says it may */
+	if (!inserted && (soft.result.outcome == ADMIT_FULL || soft.result.outcome == ADMIT_CONFLICT ||
+					  soft.result.outcome == ADMIT_QUEUED) &&
+		may_wait(fcinfo, resource_id))
+	{
+		Oid			types[6] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, TEXTOID};
+		bool		n;
+
+		kept_plan(&insert_waiting_plan,
+				  "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during, meta,"
+				  " idempotency_key, status)"
+				  " VALUES ($1, $2, $3, $4, $5, $6, 'waitlisted') RETURNING id, status",
+				  6, types);
+		ret = SPI_execute_plan(insert_waiting_plan, args, nulls, false, 0);
+		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "writing the waiting row failed: %s", SPI_result_code_string(ret));
+		booking_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &n));
+		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n);
+		waiting = true;
+		position = waitlist_position(pair, resource_id, booking_id);
+	}
 	SPI_finish();
 
 	memset(&rec, 0, sizeof(rec));
@@ -500,10 +589,10 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	rec.during = args[3];
 	rec.during_null = PG_ARGISNULL(2);
 	rec.ok = inserted;
-	rec.reason = inserted ? NULL : refusal_reason(soft.result.outcome);
+	rec.reason = inserted ? NULL : refusal_reason(&soft.result);
 	rec.booking_id = booking_id;
 	rec.status = status;
-	rec.status_null = !inserted;
+	rec.status_null = !inserted && !waiting;
 	rec.idempotency_key = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	audit_attempt(&rec);
 
@@ -535,12 +624,21 @@ booking_book_slot(PG_FUNCTION_ARGS)
 		values[RESULT_REASON] = CStringGetTextDatum(rec.reason);
 		isnull[RESULT_REASON] = false;
 	}
+	if (waiting)
+	{
+		values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
+		isnull[RESULT_BOOKING_ID] = false;
+		values[RESULT_STATUS] = status;
+		isnull[RESULT_STATUS] = false;
+		values[RESULT_WAITLIST_POSITION] = Int32GetDatum(position);
+		isnull[RESULT_WAITLIST_POSITION] = false;
+	}
 	if (!PG_ARGISNULL(2))
 	{
 		values[RESULT_DURING] = PG_GETARG_DATUM(2);
 		isnull[RESULT_DURING] = false;
 	}
-	if (!inserted && soft.result.outcome == ADMIT_CONFLICT)
+	if (!inserted && !waiting && soft.result.outcome == ADMIT_CONFLICT)
 	{
 		values[RESULT_ALTERNATIVES] = alternatives_for(pair, &soft.result, spots);
 		isnull[RESULT_ALTERNATIVES] = false;

@@ -11,6 +11,8 @@
 #include "fmgr.h"
 #include "utils/tuplestore.h"
 
+extern int	spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nulls, bool latest,
+						   bool read_only, long count);
 extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Tuplestorestate *begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc);

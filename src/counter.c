@@ -75,12 +75,14 @@ parent_is_plain(BookingPair *pair, Relation rel)
 			Trigger    *trig = &rel->trigdesc->triggers[i];
 
 			/*
-			 * The engine's own guard lets the engine by; a foreign key's triggers on the
-			 * referenced side only act when the key changes, which a counter write never does.
-			 * Any other trigger on UPDATE must see the write.
+			 * The engine's own guard lets the engine by, and its promote trigger acts only when
+			 * capacity rises; a foreign key's triggers on the referenced side only act when the
+			 * key changes.  A counter write does neither.  Any other trigger on UPDATE must see
+			 * the write.
 			 */
 			if (TRIGGER_FOR_UPDATE(trig->tgtype) && trig->tgenabled != TRIGGER_DISABLED &&
 				trig->tgfoid != pair->parent_guard_func &&
+				trig->tgfoid != pair->promote_func &&
 				RI_FKey_trigger_type(trig->tgfoid) != RI_TRIGGER_PK)
 				return false;
 		}

@@ -29,6 +29,7 @@
 #include "counter.h"
 #include "engine.h"
 #include "locks.h"
+#include "waitlist.h"
 
 /* Nesting depth of the engine's own counter writes; the parent's trigger lets only these by. */
 static int	counter_depth = 0;
@@ -208,13 +209,28 @@ engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max)
  * only when the spots fit.
  */
 static AdmitOutcome
-take_spots(BookingPair *pair, int64 resource_id, int32 spots, AdmitResult *result)
+take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, AdmitResult *result)
 {
 	CounterOutcome outcome;
 	bool		is_timeline;
+	int64		waiting;
 
 	result->resource_id = resource_id;
 	result->requested = spots;
+
+	/*
+	 * A new booking does not overtake the waiting rows where the resource promotes on its own:
+	 * the line moves first, and whoever still waits keeps the room.
+	 */
+	if (fresh && waitlist_first(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id) &&
+		(waitlist_promote(pair, resource_id, false) == 0 ||
+		 waitlist_first(pair, resource_id, &waiting)))
+	{
+		result->outcome = ADMIT_QUEUED;
+		result->waiting_id = waiting;
+		return ADMIT_QUEUED;
+	}
+
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
 							&is_timeline);
 	if (outcome != COUNTER_NO_ROW && is_timeline)
@@ -278,7 +294,8 @@ give_back(BookingPair *pair, const RowClaim *claim)
  * caller holds the advisory lock.
  */
 static AdmitOutcome
-admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, AdmitResult *result)
+admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, bool fresh,
+				  AdmitResult *result)
 {
 	TimelineRule rule;
 	bool		is_timeline;
@@ -317,8 +334,24 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, Admi
 
 	if (!claim->is_block)
 	{
+		bool		queue;
+
 		timeline_peak(pair, claim->resource_id, &rule, widen(claim->span, &rule), claim->row_id,
 					  true, &result->peak);
+		/* a new booking does not overtake a row waiting for that range (see take_spots) */
+		queue = fresh && result->peak.waiting_id != 0 &&
+			waitlist_auto_promote(claim->resource_id);
+
+		if (queue && waitlist_promote(pair, claim->resource_id, false) > 0)
+			timeline_peak(pair, claim->resource_id, &rule, widen(claim->span, &rule),
+						  claim->row_id, true, &result->peak);
+		if (queue && result->peak.waiting_id != 0)
+		{
+			result->outcome = ADMIT_QUEUED;
+			result->timeline = true;
+			result->waiting_id = result->peak.waiting_id;
+			return ADMIT_QUEUED;
+		}
 		if ((int64) result->peak.load + claim->spots > rule.capacity)
 		{
 			result->reserved = result->peak.load;
@@ -427,11 +460,11 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		if (moved && old_claim->resource_id < new_claim->resource_id)
 		{
 			give_back(pair, old_claim);
-			outcome = admit_on_timeline(pair, new_claim, new_range, result);
+			outcome = admit_on_timeline(pair, new_claim, new_range, old_claim == NULL, result);
 		}
 		else
 		{
-			outcome = admit_on_timeline(pair, new_claim, new_range, result);
+			outcome = admit_on_timeline(pair, new_claim, new_range, old_claim == NULL, result);
 			if (moved && outcome == ADMIT_OK)
 				give_back(pair, old_claim);
 		}
@@ -441,7 +474,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		int32		delta = new_claim->spots - old_claim->spots;
 
 		if (delta > 0)
-			outcome = take_spots(pair, new_claim->resource_id, delta, result);
+			outcome = take_spots(pair, new_claim->resource_id, delta, false, result);
 		else if (shift_counter(pair, new_claim->resource_id, delta))
 			report_missing_range(new_claim->resource_id);
 	}
@@ -451,11 +484,11 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		if (old_claim->resource_id < new_claim->resource_id)
 		{
 			give_back(pair, old_claim);
-			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, result);
 		}
 		else
 		{
-			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, result);
 			if (outcome == ADMIT_OK)
 				give_back(pair, old_claim);
 		}
@@ -466,7 +499,8 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		 */
 	}
 	else if (has)
-		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, result);
+		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, old_claim == NULL,
+							 result);
 	else
 		give_back(pair, old_claim);
 
@@ -499,6 +533,15 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 				 errdetail("The range asked for is %s.", span_to_cstring(result->wanted)),
 				 errtableconstraint(rel, result->outcome == ADMIT_TOO_SOON ? "booking_notice"
 									: "booking_horizon")));
+
+	if (result->outcome == ADMIT_QUEUED)
+		ereport(ERROR,
+				(errcode(result->timeline ? ERRCODE_EXCLUSION_VIOLATION : ERRCODE_CHECK_VIOLATION),
+				 errmsg("booking %lld is waiting for resource %lld first",
+						(long long) result->waiting_id, (long long) result->resource_id),
+				 errdetail("A new booking does not overtake a waiting one; promote or cancel booking %lld first.",
+						   (long long) result->waiting_id),
+				 errtableconstraint(rel, result->timeline ? "booking_no_overlap" : "booking_capacity")));
 
 	if (result->outcome == ADMIT_CONFLICT)
 	{

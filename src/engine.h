@@ -21,7 +21,8 @@ typedef enum AdmitOutcome
 	ADMIT_NO_RESOURCE,			/* the resource does not exist; nothing changed */
 	ADMIT_CONFLICT,				/* a timeline resource is full at some instant of the range */
 	ADMIT_TOO_SOON,				/* the range starts sooner than the resource's min_notice */
-	ADMIT_TOO_FAR				/* the range starts later than the resource's max_horizon */
+	ADMIT_TOO_FAR,				/* the range starts later than the resource's max_horizon */
+	ADMIT_QUEUED				/* rows wait for that room: a new booking does not overtake them */
 } AdmitOutcome;
 
 /* What a row takes from a resource: nothing unless consumes. */
@@ -47,6 +48,8 @@ typedef struct AdmitResult
 	int32		requested;
 	TimelinePeak peak;			/* ADMIT_CONFLICT: where the range is full, and who holds it */
 	Span		wanted;			/* ADMIT_CONFLICT: the range asked for */
+	bool		timeline;		/* ADMIT_QUEUED: on a timeline resource */
+	int64		waiting_id;		/* ADMIT_QUEUED: the first row waiting */
 } AdmitResult;
 
 /*

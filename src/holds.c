@@ -100,7 +100,8 @@ read_hold_rule(int64 resource_id, Datum *max_hold, bool *no_max, Datum *ttl)
 	kept_plan(&rule_plan,
 			  "SELECT max_hold, hold_ttl FROM " BOOKING_SCHEMA ".resource WHERE id = $1",
 			  1, types);
-	ret = SPI_execute_plan(rule_plan, args, NULL, true, 1);
+	ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->parent_owner, rule_plan, args, NULL, false,
+						 true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the resource failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)

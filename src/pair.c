@@ -338,6 +338,13 @@ load_pairs(void)
 		p->parent_guard_func =
 			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("resource_guard")),
 						   0, NULL, true);
+		p->promote_func =
+			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("promote_trigger")),
+						   0, NULL, true);
+		/* waitlists: the extension's own pair, whose table carries the waiting rows' index */
+		if (p->id == BOOKING_OWN_PAIR)
+			p->waitlist_index = get_relname_relid("booking_waitlist_idx",
+												  get_namespace_oid(BOOKING_SCHEMA, false));
 		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
 		p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
 		p->parent_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 3)));
@@ -729,6 +736,23 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->status_sql, pair->expires_sql, pair->expires_sql);
 			nargs = 2;
 			break;
+		case PLAN_WAITING:
+			appendStringInfo(&sql,
+							 "SELECT %s::pg_catalog.int8, %s, %s FROM %s"
+							 " WHERE %s = $1 AND %s = 'waitlisted' ORDER BY %s",
+							 pair->child_key_sql, pair->spots_sql,
+							 pair->during_sql ? pair->during_sql : "NULL::pg_catalog.tstzrange",
+							 pair->child_sql, pair->child_parent_sql, pair->status_sql,
+							 pair->child_key_sql);
+			nargs = 1;
+			break;
+		case PLAN_PROMOTE:
+			appendStringInfo(&sql,
+							 "UPDATE %s SET %s = 'confirmed' WHERE %s = $1 AND %s = 'waitlisted'",
+							 pair->child_sql, pair->status_sql, pair->child_key_sql,
+							 pair->status_sql);
+			nargs = 1;
+			break;
 		default:
 			elog(ERROR, "unknown booking plan %d", (int) which);
 	}
@@ -761,7 +785,8 @@ pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count
 	volatile int ret = 0;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(which == PLAN_EXPIRE ? pair->child_owner : pair->parent_owner,
+	SetUserIdAndSecContext(which == PLAN_EXPIRE || which == PLAN_PROMOTE || which == PLAN_WAITING
+						   ? pair->child_owner : pair->parent_owner,
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	PG_TRY();
 	{

@@ -55,6 +55,8 @@ typedef enum PairPlan
 	PLAN_COUNT_ONE,				/* consuming spots of one parent, from the child rows */
 	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
 	PLAN_EXPIRE,				/* mark one parent's holds past due expired (as the child's owner) */
+	PLAN_WAITING,				/* one parent's waiting rows, first come first (key, spots, range) */
+	PLAN_PROMOTE,				/* one waiting row to confirmed (as the child's owner) */
 	NUM_PAIR_PLANS
 } PairPlan;
 
@@ -68,6 +70,8 @@ typedef struct BookingPair
 	Oid			parent_key_type;	/* type of the parent's key column */
 	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
+	Oid			promote_func;	/* booking.promote_trigger(), the engine's AFTER trigger */
+	Oid			waitlist_index;	/* btree (parent, key) of the waiting rows, or InvalidOid */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */
 	AttrNumber	child_key_att;

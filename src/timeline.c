@@ -277,7 +277,7 @@ near_rows_query(BookingPair *pair, int64 resource_id, Span search, int64 exclude
  */
 static int
 near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_row,
-			   bool decide, NearRow **out)
+			   bool decide, NearRow **out, TimelinePeak *waiting)
 {
 	Relation	rel = table_open(pair->child_relid, AccessShareLock);
 	Relation	index = index_open(pair->slot_index, AccessShareLock);
@@ -319,7 +319,26 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 			continue;
 		d = slot_getattr(slot, pair->status_att, &isnull);
 		if (!pair_status_consumes(pair, d, isnull))
+		{
+			/* a waiting row over the span: the first of them, for the admission */
+			if (waiting != NULL && pair_state(pair, d, isnull) == STATE_WAITLISTED)
+			{
+				Datum		k = slot_getattr(slot, pair->child_key_att, &isnull);
+				int64		id = isnull ? 0 : pair_integer(k, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+				const char *why;
+				Span		sp;
+
+				d = slot_getattr(slot, pair->during_att, &isnull);
+				if (id != 0 && id != exclude_row && !isnull && span_from_range(d, &sp, &why) &&
+					sp.hi > search.lo && sp.lo < search.hi &&
+					(waiting->waiting_id == 0 || id < waiting->waiting_id))
+				{
+					waiting->waiting_id = id;
+					waiting->waiting_span = sp;
+				}
+			}
 			continue;
+		}
 		if (pair->expires_att != InvalidAttrNumber && pair_state(pair, d, isnull) == STATE_HELD)
 		{
 			/* a hold counts for nothing once its time has passed */
@@ -397,7 +416,7 @@ load_profile(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Spa
 	search.lo = window.lo - rule->after;
 	search.hi = window.hi + rule->before;
 	n = OidIsValid(pair->slot_index)
-		? near_rows_scan(pair, resource_id, search, exclude_row, decide, &rows)
+		? near_rows_scan(pair, resource_id, search, exclude_row, decide, &rows, peak)
 		: near_rows_query(pair, resource_id, search, exclude_row, decide, &rows);
 
 	events = palloc(sizeof(LoadEvent) * (n * 2 + 1));

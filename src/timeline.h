@@ -52,6 +52,8 @@ typedef struct TimelinePeak
 	int64		row_id;			/* a booking or block covering it (0: none) */
 	Span		row_span;		/* that row's own range */
 	bool		row_is_block;
+	int64		waiting_id;		/* the first waiting row whose range meets the span (0: none) */
+	Span		waiting_span;	/* its range */
 } TimelinePeak;
 
 extern bool span_from_range(Datum range, Span *span, const char **why);

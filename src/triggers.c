@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "access/xact.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -155,6 +156,21 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 						 errtable(rel)));
 			else
 				claim->consumes = false;	/* an old row with a range no rule can judge */
+		}
+	}
+	/*
+	 * A hold whose time has passed takes nothing on a timeline (the overlap search leaves it
+	 * out too), so a write that gives it a later expiry is admitted afresh.  On a pool it is
+	 * counted until it is marked expired.
+	 */
+	if (claim->has_range && claim->consumes && pair->expires_att != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+		if (pair_state(pair, value, isnull) == STATE_HELD)
+		{
+			value = heap_getattr(tuple, pair->expires_att, desc, &isnull);
+			if (!isnull && DatumGetTimestampTz(value) <= GetCurrentTransactionStartTimestamp())
+				claim->consumes = false;
 		}
 	}
 	if (claim->has_range && pair->kind_att != InvalidAttrNumber)

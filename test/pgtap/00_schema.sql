@@ -4,7 +4,7 @@
  * Runs in a database where CREATE EXTENSION pgtap and booking were run.
  */
 BEGIN;
-SELECT plan(102);
+SELECT plan(105);
 
 -- the extension and its schema
 SELECT has_extension('booking', 'extension booking is installed');
@@ -149,10 +149,16 @@ SELECT is(
     'pair 1 is booking.resource/booking.booking, counting held, pending, confirmed and completed rows');
 
 -- the triggers: a BEFORE ROW guard on each table, a BEFORE TRUNCATE guard on both
-SELECT triggers_are('booking', 'booking', ARRAY['zz_booking_guard', 'booking_truncate_guard'],
-                    'booking.booking has its two triggers');
-SELECT triggers_are('booking', 'resource', ARRAY['zz_booking_resource_guard', 'booking_truncate_guard'],
-                    'booking.resource has its two triggers');
+SELECT triggers_are('booking', 'booking', ARRAY['zz_booking_guard', 'zz_booking_promote', 'booking_truncate_guard'],
+                    'booking.booking has its three triggers');
+SELECT triggers_are('booking', 'resource', ARRAY['zz_booking_resource_guard', 'zz_booking_resource_promote', 'booking_truncate_guard'],
+                    'booking.resource has its three triggers');
+SELECT trigger_is('booking', 'booking', 'zz_booking_promote', 'booking', 'promote_trigger',
+                  'zz_booking_promote calls booking.promote_trigger()');
+SELECT trigger_is('booking', 'resource', 'zz_booking_resource_promote', 'booking', 'promote_trigger',
+                  'zz_booking_resource_promote calls booking.promote_trigger()');
+SELECT has_index('booking', 'booking', 'booking_waitlist_idx', ARRAY['resource_id', 'id'],
+                 'booking has an index on the waiting rows of each resource, first come first');
 SELECT trigger_is('booking', 'booking', 'zz_booking_guard', 'booking', 'booking_guard',
                   'zz_booking_guard calls booking.booking_guard()');
 SELECT trigger_is('booking', 'resource', 'zz_booking_resource_guard', 'booking', 'resource_guard',

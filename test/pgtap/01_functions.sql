@@ -4,13 +4,13 @@
  * COMMENT; no SECURITY DEFINER function is left without a pinned search_path.
  */
 BEGIN;
-SELECT plan(57);
+SELECT plan(60);
 
 -- exactly these functions, no more
 SELECT functions_are('booking',
                      ARRAY['book_slot', 'cancel', 'availability', 'verify', 'repair', 'reset',
                            'booking_guard', 'resource_guard', 'truncate_guard', 'slot_box', 'free_slots', 'sync_blocks',
-                           'confirm', 'release', 'extend', 'expire_holds'],
+                           'confirm', 'release', 'extend', 'expire_holds', 'promote', 'promote_trigger'],
                      'schema booking has the functions of 0.1.0');
 
 -- book_slot
@@ -60,6 +60,10 @@ SELECT function_returns('booking', 'expire_holds', ARRAY['integer'], 'integer', 
 SELECT is(pg_get_function_arguments('booking.expire_holds(integer)'::regprocedure),
           'max integer DEFAULT 1000', 'expire_holds() argument names and defaults');
 SELECT volatility_is('booking', 'expire_holds', ARRAY['integer'], 'volatile', 'expire_holds() is volatile');
+SELECT has_function('booking', 'promote', ARRAY['bigint'], 'promote(bigint) exists');
+SELECT function_returns('booking', 'promote', ARRAY['bigint'], 'setof booking.booking',
+                        'promote() returns setof booking.booking');
+SELECT function_returns('booking', 'promote_trigger', ARRAY[]::text[], 'trigger', 'promote_trigger() returns trigger');
 
 -- availability
 SELECT has_function('booking', 'availability', ARRAY['bigint', 'tstzrange'], 'availability(bigint, tstzrange) exists');
@@ -114,7 +118,7 @@ SELECT is((SELECT count(*)::int FROM pg_depend
            WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
              AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
              AND classid = 'pg_proc'::regclass),
-          16, 'the extension owns 16 functions');
+          18, 'the extension owns 18 functions');
 SELECT isnt(obj_description('booking'::regnamespace, 'pg_namespace'), NULL, 'schema booking has a comment');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p

@@ -6,8 +6,10 @@
 BEGIN;
 SELECT plan(51);
 
--- resource 9001 is full (2 of 2), 9002 is empty (0 of 5); 424242 does not exist
-INSERT INTO booking.resource (id, name, capacity) VALUES (9001, 'pgtap full', 2), (9002, 'pgtap empty', 5);
+-- resource 9001 is full (2 of 2), 9002 is empty (0 of 5); 424242 does not exist.  9001's
+-- waiting row is promoted by hand (auto_promote off), so that it does not hold the line.
+INSERT INTO booking.resource (id, name, capacity, auto_promote)
+VALUES (9001, 'pgtap full', 2, false), (9002, 'pgtap empty', 5, true);
 SELECT lives_ok($$SELECT booking.book_slot(9001, 2, holder => 'pgtap')$$, 'book_slot() fills resource 9001');
 SELECT lives_ok($$INSERT INTO booking.booking (resource_id, holder, status) VALUES (9001, 'pgtap-cancelled', 'cancelled')$$,
                 'a cancelled row on the full resource');
@@ -51,8 +53,8 @@ SELECT throws_ok($$SELECT booking.book_slot(9002, 1, tstzrange('2030-01-01 10:00
                  '22023', NULL, 'book_slot(): a time range on a pool resource is 22023');
 SELECT throws_ok($$SELECT booking.book_slot(9002, hold => '0 minutes')$$, '22023',
                  'hold must be a positive interval', 'book_slot(): a hold that is not positive is 22023');
-SELECT throws_ok('SELECT booking.book_slot(9002, waitlist => true)', '0A000', NULL,
-                 'book_slot(): waitlist => true is 0A000 in 0.1.0');
+SELECT throws_ok($$SELECT * FROM booking.promote((SELECT id FROM booking.booking WHERE holder = 'pgtap-cancelled'))$$,
+                 '55000', NULL, 'promote(): a row that is not waiting is 55000');
 SELECT throws_ok($$SELECT booking.book_slot(9002, 2, holder => 'pgtap-key', idempotency_key => 'k')
                    FROM booking.book_slot(9002, 1, holder => 'pgtap-key', idempotency_key => 'k')$$, '22023', NULL,
                  'book_slot(): one idempotency key for two different requests is 22023');

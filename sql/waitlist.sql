@@ -1,0 +1,96 @@
+--
+-- Waitlists: a request that finds no room waits where the call or the resource says it may;
+-- freed capacity goes to the waiting rows first, first come first served, where auto_promote is
+-- on; a new booking does not overtake them; promote() works the list by hand.
+--
+SET timezone = 'UTC';
+\set SHOW_CONTEXT never
+
+-- start from empty tables and fresh ids, whatever ran before
+DELETE FROM booking.booking;
+DELETE FROM booking.resource;
+DELETE FROM booking.attempt;
+ALTER SEQUENCE booking.resource_id_seq RESTART;
+ALTER SEQUENCE booking.booking_id_seq RESTART;
+ALTER SEQUENCE booking.attempt_id_seq RESTART;
+
+INSERT INTO booking.resource (name, capacity, waitlist) VALUES ('spin class', 2, true);
+INSERT INTO booking.resource (name, capacity, waitlist, auto_promote) VALUES ('tasting', 1, false, false);
+INSERT INTO booking.resource (name, capacity, timeline) VALUES ('studio', 1, true);
+SELECT id AS spin FROM booking.resource WHERE name = 'spin class' \gset
+SELECT id AS tasting FROM booking.resource WHERE name = 'tasting' \gset
+SELECT id AS studio FROM booking.resource WHERE name = 'studio' \gset
+
+-- full: the next requests wait, in order (the resource allows it; the call may say so too)
+SELECT ok, status, available FROM booking.book_slot(:spin, 2, holder => 'ann');
+SELECT ok, booking_id, status, waitlist_position, reason
+FROM booking.book_slot(:spin, 1, holder => 'ben');
+SELECT ok, status, waitlist_position, reason FROM booking.book_slot(:spin, 2, holder => 'cat', waitlist => true);
+SELECT ok, status, waitlist_position FROM booking.book_slot(:spin, 1, holder => 'dan');
+-- the call may also decline to wait: refused, nothing written
+SELECT ok, status, booking_id, reason FROM booking.book_slot(:spin, 1, holder => 'eve', waitlist => false);
+SELECT holder, spots, status FROM booking.booking WHERE resource_id = :spin ORDER BY id;
+SELECT spots_reserved FROM booking.resource WHERE id = :spin;
+
+-- ann cancels: her 2 spots go to the line in the same transaction: ben (1) fits, cat (2) does
+-- not, so the line stops there and dan (1) does not overtake cat
+SELECT holder, status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'ann'));
+SELECT holder, spots, status FROM booking.booking WHERE resource_id = :spin ORDER BY id;
+SELECT spots_reserved FROM booking.resource WHERE id = :spin;
+
+-- one spot is free, but cat waits for two: a new booking does not overtake her; it waits too
+SELECT ok, status, waitlist_position, reason FROM booking.book_slot(:spin, 1, holder => 'fay');
+-- and a direct INSERT is refused (23514), naming the row in front
+INSERT INTO booking.booking (resource_id, holder) VALUES (:spin, 'gus');
+\echo :LAST_ERROR_SQLSTATE
+
+-- a higher capacity promotes too: 4 spots, cat (2) and dan (1) come in; fay waits for the next
+UPDATE booking.resource SET capacity = 4 WHERE id = :spin;
+SELECT holder, spots, status FROM booking.booking WHERE resource_id = :spin ORDER BY id;
+SELECT spots_reserved FROM booking.resource WHERE id = :spin;
+
+-- auto_promote off: the waiting rows are a list worked by hand, and new bookings are admitted
+-- on the room alone
+SELECT ok FROM booking.book_slot(:tasting, 1, holder => 'hal');
+SELECT ok, status, waitlist_position FROM booking.book_slot(:tasting, 1, holder => 'ivy', waitlist => true);
+SELECT ok, status, waitlist_position FROM booking.book_slot(:tasting, 1, holder => 'jon', waitlist => true);
+SELECT holder, status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'hal'));
+SELECT holder, status FROM booking.booking WHERE resource_id = :tasting ORDER BY id;
+-- promote() takes any waiting row, ahead of its turn, when there is room
+SELECT holder, status FROM booking.promote((SELECT id FROM booking.booking WHERE holder = 'jon'));
+-- no room: 23514; not waiting: 55000; unknown: P0002; NULL: 22004
+SELECT * FROM booking.promote((SELECT id FROM booking.booking WHERE holder = 'ivy'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.promote((SELECT id FROM booking.booking WHERE holder = 'jon'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.promote(999);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.promote(NULL);
+\echo :LAST_ERROR_SQLSTATE
+
+-- a timeline resource: a request waits for its range, and gets it when the range frees
+SELECT ok FROM booking.book_slot(:studio, 1, '[2030-06-01 10:00, 2030-06-01 11:00)', 'kim');
+SELECT ok, status, waitlist_position, reason, alternatives IS NULL AS no_alternatives
+FROM booking.book_slot(:studio, 1, '[2030-06-01 10:30, 2030-06-01 11:30)', 'lea', waitlist => true);
+-- a range the waiting row does not ask for is free to book
+SELECT ok, status FROM booking.book_slot(:studio, 1, '[2030-06-01 12:00, 2030-06-01 13:00)', 'max');
+-- kim's booking moves away: the range frees, and lea, who waited for it, gets it at once
+UPDATE booking.booking SET during = '[2030-06-01 08:00, 2030-06-01 09:00)' WHERE holder = 'kim';
+SELECT holder, during, status FROM booking.booking WHERE resource_id = :studio ORDER BY id;
+SELECT ok, status, reason FROM booking.book_slot(:studio, 1, '[2030-06-01 11:00, 2030-06-01 11:15)', 'ned', waitlist => false);
+-- while lea waited, a new booking of her range was refused even where the room was free: on a
+-- resource that promotes on its own, the line moves first (here with auto_promote off for a
+-- moment, so that she stays waiting when the range frees)
+UPDATE booking.resource SET auto_promote = false WHERE id = :studio;
+SELECT booking_id AS b_pia FROM booking.book_slot(:studio, 1, '[2030-06-02 10:00, 2030-06-02 11:00)', 'pia') \gset
+SELECT ok, status FROM booking.book_slot(:studio, 1, '[2030-06-02 10:30, 2030-06-02 11:30)', 'quinn', waitlist => true);
+SELECT holder, status FROM booking.cancel(:b_pia);
+UPDATE booking.resource SET auto_promote = true WHERE id = :studio;
+-- the range is free and quinn waits for it: rex's new booking does not overtake; the line moves
+-- first (quinn is promoted), and rex is refused
+SELECT ok, status, reason FROM booking.book_slot(:studio, 1, '[2030-06-02 11:00, 2030-06-02 12:00)', 'rex', waitlist => false);
+SELECT holder, during, status FROM booking.booking WHERE holder IN ('pia', 'quinn', 'rex') ORDER BY id;
+
+-- the audit: each promotion is recorded
+SELECT action, holder, status FROM booking.attempt WHERE action <> 'book' ORDER BY id;
+SELECT * FROM booking.verify();
