@@ -219,8 +219,10 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, AdmitR
 	result->requested = spots;
 
 	/*
-	 * A new booking does not overtake the waiting rows where the resource promotes on its own:
-	 * the line moves first, and whoever still waits keeps the room.
+	 * A new booking asked for through the API does not overtake the waiting rows where the
+	 * resource promotes on its own: the line moves first, and whoever still waits keeps the
+	 * room.  A direct INSERT is judged on the room alone: it is how a restore or an import
+	 * writes rows back as they were, waiting rows before the bookings that came after them.
 	 */
 	if (fresh && waitlist_first(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id) &&
 		(waitlist_promote(pair, resource_id, false) == 0 ||
@@ -460,11 +462,13 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		if (moved && old_claim->resource_id < new_claim->resource_id)
 		{
 			give_back(pair, old_claim);
-			outcome = admit_on_timeline(pair, new_claim, new_range, old_claim == NULL, result);
+			outcome = admit_on_timeline(pair, new_claim, new_range,
+										old_claim == NULL && new_claim->by_api, result);
 		}
 		else
 		{
-			outcome = admit_on_timeline(pair, new_claim, new_range, old_claim == NULL, result);
+			outcome = admit_on_timeline(pair, new_claim, new_range,
+										old_claim == NULL && new_claim->by_api, result);
 			if (moved && outcome == ADMIT_OK)
 				give_back(pair, old_claim);
 		}
@@ -499,8 +503,8 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		 */
 	}
 	else if (has)
-		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, old_claim == NULL,
-							 result);
+		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots,
+							 old_claim == NULL && new_claim->by_api, result);
 	else
 		give_back(pair, old_claim);
 

@@ -36,6 +36,7 @@ typedef struct RowClaim
 	bool		has_range;		/* it has a time range (a timeline booking) */
 	Span		span;			/* that range, half-open */
 	bool		is_block;		/* an external busy block: takes the whole capacity */
+	bool		by_api;			/* a new row of book_slot() or book_many(): waits its turn */
 } RowClaim;
 
 /* The state of a resource when a decision was made. */

@@ -747,9 +747,13 @@ pair_plan(BookingPair *pair, PairPlan which)
 			nargs = 1;
 			break;
 		case PLAN_PROMOTE:
+			/* a row another transaction has locked is being changed by it: not waited for */
 			appendStringInfo(&sql,
-							 "UPDATE %s SET %s = 'confirmed' WHERE %s = $1 AND %s = 'waitlisted'",
+							 "UPDATE %s SET %s = 'confirmed' WHERE %s IN"
+							 " (SELECT %s FROM %s WHERE %s = $1 AND %s = 'waitlisted'"
+							 "  FOR UPDATE SKIP LOCKED)",
 							 pair->child_sql, pair->status_sql, pair->child_key_sql,
+							 pair->child_key_sql, pair->child_sql, pair->child_key_sql,
 							 pair->status_sql);
 			nargs = 1;
 			break;

@@ -138,6 +138,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	 */
 	claim->has_range = false;
 	claim->is_block = false;
+	claim->by_api = false;
 	if (pair->during_att != InvalidAttrNumber)
 	{
 		value = heap_getattr(tuple, pair->during_att, desc, &isnull);
@@ -259,6 +260,7 @@ booking_guard(PG_FUNCTION_ARGS)
 		SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel));
 
 		row_claim(pair, rel, trigdata->tg_trigtuple, true, &new_claim);
+		new_claim.by_api = soft != NULL;
 		outcome = engine_change(pair, NULL, &new_claim, &result);
 		if (soft != NULL)
 		{

@@ -145,8 +145,12 @@ waitlist_auto_promote(int64 resource_id)
 	return !isnull && DatumGetBool(d);
 }
 
-/* Promotes one waiting row through an UPDATE, which the child's trigger admits. */
-static void
+/*
+ * Promotes one waiting row through an UPDATE, which the child's trigger admits.  A row that
+ * another transaction has locked (it is changing it: a cancel, a hand promotion) is left to it;
+ * returns whether the row was promoted.
+ */
+static bool
 promote_row(BookingPair *pair, int64 booking_id)
 {
 	Datum		args[1] = {Int64GetDatum(booking_id)};
@@ -155,6 +159,7 @@ promote_row(BookingPair *pair, int64 booking_id)
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "promoting booking %lld failed: %s", (long long) booking_id,
 			 SPI_result_code_string(ret));
+	return SPI_processed == 1;
 }
 
 /*
@@ -239,8 +244,10 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 			if ((int64) reserved + spots[i] > capacity)
 				break;
 		}
-		promote_row(pair, ids[i]);
-		promoted++;
+		if (promote_row(pair, ids[i]))
+			promoted++;
+		else if (!is_timeline)
+			break;				/* the first in line is busy: nobody overtakes it */
 	}
 	return promoted;
 }

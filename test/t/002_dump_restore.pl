@@ -47,9 +47,9 @@ SELECT count(*) FROM (
 	SELECT booking.cancel(id, 'changed plans')
 	  FROM booking.booking WHERE status = 'confirmed' AND id % 5 = 0) s;
 UPDATE booking.booking SET status = 'completed' WHERE status = 'confirmed' AND id % 7 = 0;
-UPDATE booking.booking SET status = 'pending'
- WHERE id IN (SELECT min(id) FROM booking.booking WHERE status = 'confirmed'
-               GROUP BY resource_id ORDER BY 1 LIMIT 3);
+INSERT INTO booking.booking (resource_id, holder, spots, status)
+SELECT id, 'approval desk', 1, 'pending'
+  FROM booking.resource WHERE capacity - spots_reserved >= 1 ORDER BY id LIMIT 3;
 INSERT INTO booking.booking (resource_id, holder, spots, status, expires_at, hold_token_digest)
 SELECT min(id), 'web checkout', 1, 'held', '2100-01-01 00:00+00', '\x00ff10'::bytea
   FROM booking.resource WHERE capacity - spots_reserved >= 1;
