@@ -123,7 +123,7 @@ direct_statements() {
 			# a waitlisted row written, and one admitted (cancelled and expired are final)
 			k=$((RANDOM % 3))
 			echo "INSERT INTO booking.booking (resource_id, holder, spots, status) VALUES ($r, 'direct-wait', $s, 'waitlisted');"
-			echo "UPDATE booking.booking SET status = '$( ((k == 0)) && echo pending || echo confirmed)', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'");"
+			echo "UPDATE booking.booking SET status = '$( ((k == 0)) && echo pending || echo confirmed)', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'") AND status = 'waitlisted';"
 			;;
 		4)
 			echo "UPDATE booking.booking SET resource_id = $r2, updated_at = now() WHERE id = $(pick "$r" "'held', 'pending', 'confirmed', 'completed', 'cancelled'");"
@@ -144,7 +144,7 @@ direct_statements() {
 			echo '\.'
 			;;
 		7)
-			echo "UPDATE booking.booking SET status = 'held', expires_at = now() + interval '1 day', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'");"
+			echo "UPDATE booking.booking SET status = 'held', expires_at = now() + interval '1 day', updated_at = now() WHERE id = $(pick "$r" "'waitlisted'") AND status = 'waitlisted';"
 			;;
 		esac
 	done
