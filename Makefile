@@ -22,6 +22,7 @@ OBJS = \
 	src/states.o \
 	src/holds.o \
 	src/waitlist.o \
+	src/groups.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

@@ -356,6 +356,20 @@ AS 'MODULE_PATHNAME', 'booking_book_slot';
 COMMENT ON FUNCTION @extschema@.book_slot(bigint, integer, pg_catalog.tstzrange, text, interval, boolean, text, jsonb) IS
 	'books spots on a resource under its lock: returns ok with the booking, or ok = false with the reason; misuse raises';
 
+CREATE FUNCTION @extschema@.book_many(
+	resource_ids bigint[],
+	spots integer DEFAULT 1,
+	during pg_catalog.tstzrange DEFAULT NULL,
+	holder text DEFAULT NULL,
+	hold interval DEFAULT NULL,
+	meta jsonb DEFAULT NULL)
+RETURNS SETOF @extschema@.result
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_book_many';
+COMMENT ON FUNCTION @extschema@.book_many(bigint[], integer, pg_catalog.tstzrange, text, interval, jsonb) IS
+	'books spots on every resource or on none, under one group_id, locking in ascending id order; one result row per resource, the refusing one with its reason';
+
 CREATE FUNCTION @extschema@.cancel(
 	booking_id bigint,
 	reason text DEFAULT NULL)

@@ -42,23 +42,6 @@ PG_FUNCTION_INFO_V1(booking_repair);
 PG_FUNCTION_INFO_V1(booking_reset);
 PG_FUNCTION_INFO_V1(booking_free_slots);
 
-/* Columns of booking.result, in order. */
-enum
-{
-	RESULT_OK,
-	RESULT_BOOKING_ID,
-	RESULT_STATUS,
-	RESULT_RESOURCE_ID,
-	RESULT_SPOTS,
-	RESULT_DURING,
-	RESULT_EXPIRES_AT,
-	RESULT_HOLD_TOKEN,
-	RESULT_WAITLIST_POSITION,
-	RESULT_AVAILABLE,
-	RESULT_REASON,
-	RESULT_ALTERNATIVES,
-	RESULT_NATTS
-};
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_hold_plan = NULL;
@@ -176,7 +159,7 @@ begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 #define ALTERNATIVES_MAX 3
 #define ALTERNATIVES_REACH (7 * USECS_PER_DAY)
 
-static const char *
+const char *
 refusal_reason(const AdmitResult *result)
 {
 	switch (result->outcome)
@@ -231,7 +214,7 @@ spans_to_array(Span *spans, int n)
  * length, before and after, found under the locks the refusal took (same transaction), so that
  * booking one of them at once cannot meet a booking made in between.
  */
-static Datum
+Datum
 alternatives_for(BookingPair *pair, const AdmitResult *refusal, int32 spots)
 {
 	TimelineRule rule;
@@ -252,7 +235,7 @@ alternatives_for(BookingPair *pair, const AdmitResult *refusal, int32 spots)
  * Runs book_slot()'s INSERT with the hand-over armed, so that the trigger reports a refusal
  * instead of raising it.  Disarms whatever happens.
  */
-static int
+int
 insert_softly(BookingPair *pair, SoftAdmission *soft, SPIPlanPtr plan, Datum *args, char *nulls)
 {
 	volatile int ret = 0;

@@ -11,11 +11,39 @@
 #include "fmgr.h"
 #include "utils/tuplestore.h"
 
+/* Columns of booking.result, in order. */
+enum
+{
+	RESULT_OK,
+	RESULT_BOOKING_ID,
+	RESULT_STATUS,
+	RESULT_RESOURCE_ID,
+	RESULT_SPOTS,
+	RESULT_DURING,
+	RESULT_EXPIRES_AT,
+	RESULT_HOLD_TOKEN,
+	RESULT_WAITLIST_POSITION,
+	RESULT_AVAILABLE,
+	RESULT_REASON,
+	RESULT_ALTERNATIVES,
+	RESULT_NATTS
+};
+
 extern int	spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nulls, bool latest,
 						   bool read_only, long count);
 extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Tuplestorestate *begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc);
+
+/* api.c, shared with book_many() */
+struct BookingPair;
+struct SoftAdmission;
+struct AdmitResult;
+extern int	insert_softly(struct BookingPair *pair, struct SoftAdmission *soft, SPIPlanPtr plan,
+						  Datum *args, char *nulls);
+extern Datum alternatives_for(struct BookingPair *pair, const struct AdmitResult *refusal,
+							  int32 spots);
+extern const char *refusal_reason(const struct AdmitResult *result);
 
 /* holds.c */
 extern Datum hold_token_new(Datum *digest);

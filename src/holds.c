@@ -161,6 +161,8 @@ typedef struct HoldRow
 	TimestampTz expires_at;
 	int64		resource_id;
 	TimestampTz created_at;
+	bool		has_group;
+	int64		group_id;		/* rows booked together by book_many(): one hold */
 } HoldRow;
 
 /* Locks booking_id FOR UPDATE and reads it; P0002 when there is none.  SPI connected. */
@@ -176,8 +178,8 @@ lock_hold(int64 booking_id, HoldRow *row)
 	int			ret;
 
 	kept_plan(&lock_plan,
-			  "SELECT status::pg_catalog.text, hold_token_digest, expires_at, resource_id, created_at"
-			  " FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
+			  "SELECT status::pg_catalog.text, hold_token_digest, expires_at, resource_id, created_at,"
+			  " group_id FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
 			  1, types);
 	ret = SPI_execute_plan(lock_plan, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -199,6 +201,56 @@ lock_hold(int64 booking_id, HoldRow *row)
 	row->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
 	row->resource_id = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
 	row->created_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	row->has_group = !isnull;
+	row->group_id = isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * A group's hold is one: locks the group's resources (ascending, as book_many() took them) and
+ * its held rows, so that the UPDATE that follows changes them all at once.  SPI connected.
+ */
+static SPIPlanPtr group_lock_plan = NULL;
+
+static void
+lock_group(const HoldRow *row)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(row->group_id)};
+	int64	   *ids;
+	uint64		i;
+	int			ret;
+
+	if (!row->has_group)
+		return;
+	kept_plan(&group_lock_plan,
+			  "SELECT resource_id FROM " BOOKING_SCHEMA ".booking"
+			  " WHERE group_id = $1 AND status = 'held' ORDER BY resource_id FOR UPDATE",
+			  1, types);
+	ret = SPI_execute_plan(group_lock_plan, args, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "locking the group failed: %s", SPI_result_code_string(ret));
+	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) SPI_processed);
+}
+
+/* The rows an UPDATE of a hold changes: the one row, or its whole group's held rows. */
+#define HOLD_ROWS " WHERE CASE WHEN $2::pg_catalog.int8 IS NULL THEN id = $1" \
+	" ELSE group_id = $2 AND status = 'held' END RETURNING *"
+
+static void
+hold_args(const HoldRow *row, Datum *args, char *nulls)
+{
+	args[0] = Int64GetDatum(row->id);
+	args[1] = Int64GetDatum(row->group_id);
+	nulls[0] = ' ';
+	nulls[1] = row->has_group ? ' ' : 'n';
 }
 
 /*
@@ -243,10 +295,12 @@ static void
 update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *store)
 {
 	int			ret = SPI_execute_plan(plan, args, nulls, false, 0);
+	uint64		i;
 
-	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed < 1)
 		elog(ERROR, "updating the booking failed: %s", SPI_result_code_string(ret));
-	tuplestore_puttuple(store, SPI_tuptable->vals[0]);
+	for (i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(store, SPI_tuptable->vals[i]);
 }
 
 /*
@@ -262,8 +316,9 @@ booking_confirm(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Tuplestorestate *store;
 	HoldRow		row;
-	Datum		args[1];
-	Oid			types[1] = {INT8OID};
+	Datum		args[2];
+	char		nulls[2];
+	Oid			types[2] = {INT8OID, INT8OID};
 
 	require_arg(fcinfo, 0, "booking_id");
 	booking_id = PG_GETARG_INT64(0);
@@ -273,15 +328,19 @@ booking_confirm(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	lock_hold(booking_id, &row);
 	if (strcmp(row.status, "pending") != 0)
+	{
 		check_hold(&row, fcinfo, 1, "confirmed");
+		lock_group(&row);
+	}
+	else
+		row.has_group = false;	/* an approval is of one row */
 	kept_plan(&confirm_plan,
 			  "UPDATE " BOOKING_SCHEMA ".booking"
 			  " SET status = 'confirmed', expires_at = NULL, hold_token_digest = NULL,"
-			  "     updated_at = pg_catalog.now()"
-			  " WHERE id = $1 RETURNING *",
-			  1, types);
-	args[0] = Int64GetDatum(booking_id);
-	update_and_return(confirm_plan, args, NULL, store);
+			  "     updated_at = pg_catalog.now()" HOLD_ROWS,
+			  2, types);
+	hold_args(&row, args, nulls);
+	update_and_return(confirm_plan, args, nulls, store);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -298,8 +357,9 @@ booking_release(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Tuplestorestate *store;
 	HoldRow		row;
-	Datum		args[1];
-	Oid			types[1] = {INT8OID};
+	Datum		args[2];
+	char		nulls[2];
+	Oid			types[2] = {INT8OID, INT8OID};
 
 	require_arg(fcinfo, 0, "booking_id");
 	booking_id = PG_GETARG_INT64(0);
@@ -309,13 +369,14 @@ booking_release(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	lock_hold(booking_id, &row);
 	check_hold(&row, fcinfo, 1, "released");
+	lock_group(&row);
 	kept_plan(&release_plan,
 			  "UPDATE " BOOKING_SCHEMA ".booking"
 			  " SET status = 'cancelled', hold_token_digest = NULL, updated_at = pg_catalog.now()"
-			  " WHERE id = $1 RETURNING *",
-			  1, types);
-	args[0] = Int64GetDatum(booking_id);
-	update_and_return(release_plan, args, NULL, store);
+			  HOLD_ROWS,
+			  2, types);
+	hold_args(&row, args, nulls);
+	update_and_return(release_plan, args, nulls, store);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -338,8 +399,9 @@ booking_extend(PG_FUNCTION_ARGS)
 	bool		no_max;
 	Datum		ttl;
 	Datum		new_expiry;
-	Datum		args[2];
-	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[3];
+	char		nulls[3];
+	Oid			types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
 	AttemptRecord rec;
 
 	require_arg(fcinfo, 0, "booking_id");
@@ -371,14 +433,15 @@ booking_extend(PG_FUNCTION_ARGS)
 												TimestampTzGetDatum(row.created_at)),
 							max_hold);
 	}
+	lock_group(&row);
 	kept_plan(&extend_plan,
 			  "UPDATE " BOOKING_SCHEMA ".booking"
-			  " SET expires_at = $2, updated_at = pg_catalog.now()"
-			  " WHERE id = $1 RETURNING *",
-			  2, types);
-	args[0] = Int64GetDatum(booking_id);
-	args[1] = new_expiry;
-	update_and_return(extend_plan, args, NULL, store);
+			  " SET expires_at = $3, updated_at = pg_catalog.now()" HOLD_ROWS,
+			  3, types);
+	hold_args(&row, args, nulls);
+	args[2] = new_expiry;
+	nulls[2] = ' ';
+	update_and_return(extend_plan, args, nulls, store);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.action = "extend";

@@ -4,13 +4,14 @@
  * COMMENT; no SECURITY DEFINER function is left without a pinned search_path.
  */
 BEGIN;
-SELECT plan(60);
+SELECT plan(63);
 
 -- exactly these functions, no more
 SELECT functions_are('booking',
                      ARRAY['book_slot', 'cancel', 'availability', 'verify', 'repair', 'reset',
                            'booking_guard', 'resource_guard', 'truncate_guard', 'slot_box', 'free_slots', 'sync_blocks',
-                           'confirm', 'release', 'extend', 'expire_holds', 'promote', 'promote_trigger'],
+                           'confirm', 'release', 'extend', 'expire_holds', 'promote', 'promote_trigger',
+                           'book_many'],
                      'schema booking has the functions of 0.1.0');
 
 -- book_slot
@@ -60,6 +61,13 @@ SELECT function_returns('booking', 'expire_holds', ARRAY['integer'], 'integer', 
 SELECT is(pg_get_function_arguments('booking.expire_holds(integer)'::regprocedure),
           'max integer DEFAULT 1000', 'expire_holds() argument names and defaults');
 SELECT volatility_is('booking', 'expire_holds', ARRAY['integer'], 'volatile', 'expire_holds() is volatile');
+SELECT has_function('booking', 'book_many', ARRAY['bigint[]', 'integer', 'tstzrange', 'text', 'interval', 'jsonb'],
+                    'book_many(bigint[], integer, tstzrange, text, interval, jsonb) exists');
+SELECT function_returns('booking', 'book_many', ARRAY['bigint[]', 'integer', 'tstzrange', 'text', 'interval', 'jsonb'],
+                        'setof booking.result', 'book_many() returns setof booking.result');
+SELECT is(pg_get_function_arguments('booking.book_many(bigint[], integer, tstzrange, text, interval, jsonb)'::regprocedure),
+          'resource_ids bigint[], spots integer DEFAULT 1, during tstzrange DEFAULT NULL::tstzrange, holder text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, meta jsonb DEFAULT NULL::jsonb',
+          'book_many() argument names and defaults');
 SELECT has_function('booking', 'promote', ARRAY['bigint'], 'promote(bigint) exists');
 SELECT function_returns('booking', 'promote', ARRAY['bigint'], 'setof booking.booking',
                         'promote() returns setof booking.booking');
@@ -118,7 +126,7 @@ SELECT is((SELECT count(*)::int FROM pg_depend
            WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
              AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
              AND classid = 'pg_proc'::regclass),
-          18, 'the extension owns 18 functions');
+          19, 'the extension owns 19 functions');
 SELECT isnt(obj_description('booking'::regnamespace, 'pg_namespace'), NULL, 'schema booking has a comment');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p

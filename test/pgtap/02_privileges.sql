@@ -4,7 +4,7 @@
  * turn the audit off.  A role is created inside the transaction and rolled back with it.
  */
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 CREATE ROLE pgtap_booking_app NOLOGIN;
 GRANT USAGE ON SCHEMA booking TO pgtap_booking_app;
@@ -67,6 +67,9 @@ SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.confirm(bigint, u
           AND has_function_privilege('pgtap_booking_app', 'booking.release(bigint, uuid)', 'EXECUTE')
           AND has_function_privilege('pgtap_booking_app', 'booking.extend(bigint, uuid, interval)', 'EXECUTE'),
           'an ordinary role can execute confirm(), release() and extend()');
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.book_many(bigint[], integer, tstzrange, text, interval, jsonb)', 'EXECUTE')
+          AND has_function_privilege('pgtap_booking_app', 'booking.promote(bigint)', 'EXECUTE'),
+          'an ordinary role can execute book_many() and promote()');
 SELECT ok(NOT has_function_privilege('pgtap_booking_app', 'booking.expire_holds(integer)', 'EXECUTE'),
           'expire_holds() is not executable by PUBLIC (a job for pg_cron, as its owner)');
 

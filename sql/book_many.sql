@@ -1,0 +1,85 @@
+--
+-- book_many(): several resources (seats side by side) all or nothing, under one group_id; the
+-- result says which resource refused.  A group's hold is confirmed, released or extended as one.
+--
+SET timezone = 'UTC';
+\set SHOW_CONTEXT never
+
+-- start from empty tables and fresh ids, whatever ran before
+DELETE FROM booking.booking;
+DELETE FROM booking.resource;
+DELETE FROM booking.attempt;
+ALTER SEQUENCE booking.resource_id_seq RESTART;
+ALTER SEQUENCE booking.booking_id_seq RESTART;
+ALTER SEQUENCE booking.attempt_id_seq RESTART;
+
+-- six seats of one row, one place each, and two meeting rooms
+INSERT INTO booking.resource (name, capacity)
+SELECT 'seat A' || g, 1 FROM generate_series(1, 6) g;
+INSERT INTO booking.resource (name, capacity, timeline) VALUES ('room 1', 1, true), ('room 2', 1, true);
+
+-- three seats at once: one row per seat, all booked, one group
+SELECT ok, booking_id, status, resource_id, available, reason
+FROM booking.book_many(ARRAY[3, 1, 2], holder => 'ann');
+SELECT resource_id, holder, status, group_id IS NOT NULL AS grouped,
+       count(*) OVER (PARTITION BY group_id) AS in_group
+FROM booking.booking ORDER BY resource_id;
+
+-- seats 3 and 4: seat 3 is taken, so neither is booked; the row of seat 3 says why
+SELECT ok, booking_id, resource_id, available, reason FROM booking.book_many(ARRAY[4, 3], holder => 'ben');
+SELECT count(*) AS rows_of_ben FROM booking.booking WHERE holder = 'ben';
+SELECT id, spots_reserved FROM booking.resource WHERE id <= 6 ORDER BY id;
+
+-- a group's hold: one token for every row; confirming one row confirms the group
+CREATE TEMP TABLE cart AS
+SELECT * FROM booking.book_many(ARRAY[4, 5], holder => 'cat', hold => '10 minutes');
+SELECT ok, status, resource_id FROM cart ORDER BY resource_id;
+SELECT count(DISTINCT hold_token) AS tokens, count(DISTINCT expires_at) AS expiries FROM cart;
+SELECT holder, resource_id, status FROM booking.confirm((SELECT min(booking_id) FROM cart),
+                                                        (SELECT min(hold_token::text)::uuid FROM cart))
+ORDER BY resource_id;
+
+-- releasing one row of a held group releases the group
+CREATE TEMP TABLE cart2 AS
+SELECT * FROM booking.book_many(ARRAY[6], holder => 'dan', hold => '10 minutes');
+SELECT holder, status FROM booking.release((SELECT booking_id FROM cart2), (SELECT hold_token FROM cart2));
+SELECT id, spots_reserved FROM booking.resource WHERE id <= 6 ORDER BY id;
+
+-- extend acts on the group too
+CREATE TEMP TABLE cart3 AS
+SELECT * FROM booking.book_many(ARRAY[6, 3], holder => 'eve', hold => '5 minutes');
+SELECT ok, resource_id, reason FROM cart3 ORDER BY resource_id;
+UPDATE booking.booking SET status = 'cancelled' WHERE holder = 'ann' AND resource_id = 3;
+DROP TABLE cart3;
+CREATE TEMP TABLE cart3 AS
+SELECT * FROM booking.book_many(ARRAY[6, 3], holder => 'eve', hold => '5 minutes');
+SELECT resource_id, expires_at - created_at AS life
+FROM booking.extend((SELECT min(booking_id) FROM cart3), (SELECT min(hold_token::text)::uuid FROM cart3), '10 minutes')
+ORDER BY resource_id;
+
+-- timeline resources: the same range on both rooms, or neither; a conflict offers alternatives
+SELECT ok, resource_id, status FROM booking.book_many(ARRAY[7, 8], 1, '[2030-04-01 09:00, 2030-04-01 10:00)', 'fay');
+SELECT ok, resource_id, reason, alternatives
+FROM booking.book_many(ARRAY[7, 8], 1, '[2030-04-01 09:30, 2030-04-01 10:30)', 'gus');
+
+-- errors, nothing written: NULL or empty list, a NULL in it, a seat twice, an unknown resource,
+-- spots <= 0, a range on a pool
+SELECT * FROM booking.book_many(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[]::bigint[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[1, NULL]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[6, 6]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[998, 999]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[6], 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[6], 1, '[2030-04-01 09:00, 2030-04-01 10:00)');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS rows FROM booking.booking;
+
+-- the audit: a row per booking made, or the one refusal
+SELECT action, holder, resource_id, ok, reason, status FROM booking.attempt ORDER BY id;
+SELECT * FROM booking.verify();

@@ -1,0 +1,303 @@
+/*
+ * groups.c
+ *		Several resources at once, all or nothing: book_many(), for seats side by side.
+ *
+ * book_many() takes the advisory locks of every resource first, in ascending id order, so that
+ * two groups that share seats always meet in the same order and never deadlock.  Then, inside
+ * a subtransaction, it writes one row per resource, in that order, each through the same INSERT
+ * and the same trigger as book_slot() (the SoftAdmission hand-over turns a refusal into a
+ * skipped row).  The first refusal rolls the subtransaction back, and with it every row and
+ * counter change of the group: nothing is booked, and the result says which resource refused
+ * and why.  The rows of a group share a group_id and, for a hold, one token: confirm(),
+ * release() and extend() act on the whole group (holds.c).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "compat.h"
+#include "api.h"
+#include "audit.h"
+#include "engine.h"
+#include "locks.h"
+#include "pair.h"
+
+PG_FUNCTION_INFO_V1(booking_book_many);
+
+static SPIPlanPtr group_id_plan = NULL;
+static SPIPlanPtr group_insert_plan = NULL;
+static SPIPlanPtr group_hold_plan = NULL;
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * book_many(resource_ids, spots, during, holder, hold, meta) returns setof booking.result
+ *
+ * One row per resource, in ascending id order: every one ok with its booking, or none ok, and
+ * the one that refused with its reason (and, on a timeline conflict, its alternatives).
+ */
+Datum
+booking_book_many(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	int64	   *ids;
+	int32		spots;
+	char	   *holder;
+	BookingPair *pair;
+	TupleDesc	desc;
+	TupleDesc	result_desc;
+	Tuplestorestate *store;
+	Datum		expires_at = (Datum) 0;
+	volatile Datum hold_token = (Datum) 0;
+	Datum		digest = (Datum) 0;
+	int64		group_id;
+	int64	   *booking_ids;
+	Datum	   *statuses;
+	volatile int refused_at = -1;
+	AdmitResult refusal;
+	int32	   *available;
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	int			i;
+	int			ret;
+
+	require_arg(fcinfo, 0, "resource_ids");
+	require_arg(fcinfo, 1, "spots");
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	spots = PG_GETARG_INT32(1);
+	if (spots <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("spots must be greater than zero"),
+				 errdetail("spots is %d.", spots)));
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_ids must be a one-dimensional array")));
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &elem_nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_ids must name at least one resource")));
+	ids = palloc(sizeof(int64) * n);
+	for (i = 0; i < n; i++)
+	{
+		if (elem_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("resource_ids must not contain NULL")));
+		ids[i] = DatumGetInt64(elems[i]);
+	}
+	qsort(ids, n, sizeof(int64), cmp_int64);
+	for (i = 1; i < n; i++)
+		if (ids[i] == ids[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("resource %lld appears twice in resource_ids", (long long) ids[i]),
+					 errhint("Ask for more spots on one resource with spots.")));
+	holder = PG_ARGISNULL(3) ? GetUserNameFromId(GetUserId(), false)
+		: text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	store = begin_materialize(fcinfo, &desc);
+	if (get_call_result_type(fcinfo, NULL, &result_desc) == TYPEFUNC_COMPOSITE)
+		desc = result_desc;
+	pair = pair_by_id(BOOKING_OWN_PAIR);
+	booking_ids = palloc0(sizeof(int64) * n);
+	statuses = palloc0(sizeof(Datum) * n);
+	available = palloc0(sizeof(int32) * n);
+	memset(&refusal, 0, sizeof(refusal));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* every resource's lock first, in ascending id order: groups never wait in a circle */
+	lock_resources(pair, ids, n);
+
+	if (!PG_ARGISNULL(4))
+	{
+		/* one hold for the group: the same expiry and token on every row */
+		for (i = 0; i < n; i++)
+			hold_check_length(ids[i], PG_GETARG_DATUM(4), &expires_at);
+		hold_token = hold_token_new(&digest);
+	}
+	kept_plan(&group_id_plan,
+			  "SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('" BOOKING_SCHEMA ".booking', 'id'))",
+			  0, NULL);
+	ret = spi_execute_as(pair->child_owner, group_id_plan, NULL, NULL, false, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "drawing a group id failed: %s", SPI_result_code_string(ret));
+	{
+		bool		isnull;
+
+		group_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											   &isnull));
+	}
+
+	/* the rows, in a subtransaction that the first refusal rolls back */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_cxt);
+	PG_TRY();
+	{
+		Oid			types[8] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, INT8OID,
+			TIMESTAMPTZOID, BYTEAOID};
+		SPIPlanPtr	plan;
+		Datum		args[8];
+		char		nulls[8];
+
+		if (PG_ARGISNULL(4))
+			plan = kept_plan(&group_insert_plan,
+							 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during,"
+							 " meta, group_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status",
+							 6, types);
+		else
+			plan = kept_plan(&group_hold_plan,
+							 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during,"
+							 " meta, group_id, status, expires_at, hold_token_digest)"
+							 " VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8) RETURNING id, status",
+							 8, types);
+		memset(nulls, ' ', sizeof(nulls));
+		args[1] = CStringGetTextDatum(holder);
+		args[2] = Int32GetDatum(spots);
+		args[3] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+		nulls[3] = PG_ARGISNULL(2) ? 'n' : ' ';
+		args[4] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
+		nulls[4] = PG_ARGISNULL(5) ? 'n' : ' ';
+		args[5] = Int64GetDatum(group_id);
+		args[6] = expires_at;
+		args[7] = digest;
+
+		for (i = 0; i < n; i++)
+		{
+			SoftAdmission soft;
+			bool		isnull;
+
+			CHECK_FOR_INTERRUPTS();
+			args[0] = Int64GetDatum(ids[i]);
+			ret = insert_softly(pair, &soft, plan, args, nulls);
+			if (ret != SPI_OK_INSERT_RETURNING)
+				elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
+			available[i] = Max(soft.result.capacity - soft.result.reserved, 0);
+			if (SPI_processed != 1)
+			{
+				if (!soft.refused)
+					elog(ERROR, "the booking row was skipped by another trigger on %s",
+						 pair->child_sql);
+				if (soft.result.outcome == ADMIT_NO_RESOURCE)
+					ereport(ERROR,
+							(errcode(ERRCODE_NO_DATA_FOUND),
+							 errmsg("resource %lld does not exist", (long long) ids[i])));
+				refused_at = i;
+				refusal = soft.result;
+				break;
+			}
+			booking_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1, &isnull));
+			statuses[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		}
+		if (refused_at >= 0)
+			RollbackAndReleaseCurrentSubTransaction();
+		else
+			ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_cxt);
+		CurrentResourceOwner = caller_owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller_cxt);
+		RollbackAndReleaseCurrentSubTransaction();
+		CurrentResourceOwner = caller_owner;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	/* the audit: a row per booking made, or the one refusal */
+	for (i = 0; i < n; i++)
+	{
+		AttemptRecord rec;
+
+		if (refused_at >= 0 && i != refused_at)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		rec.action = "book_many";
+		rec.holder = holder;
+		rec.resource_id = ids[i];
+		rec.spots = spots;
+		rec.during = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+		rec.during_null = PG_ARGISNULL(2);
+		rec.ok = refused_at < 0;
+		rec.reason = refused_at < 0 ? NULL : refusal_reason(&refusal);
+		rec.booking_id = booking_ids[i];
+		rec.status = statuses[i];
+		rec.status_null = refused_at >= 0;
+		audit_attempt(&rec);
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[RESULT_NATTS];
+		bool		isnull[RESULT_NATTS];
+
+		memset(isnull, true, sizeof(isnull));
+		values[RESULT_OK] = BoolGetDatum(refused_at < 0);
+		isnull[RESULT_OK] = false;
+		values[RESULT_RESOURCE_ID] = Int64GetDatum(ids[i]);
+		isnull[RESULT_RESOURCE_ID] = false;
+		values[RESULT_SPOTS] = Int32GetDatum(spots);
+		isnull[RESULT_SPOTS] = false;
+		if (!PG_ARGISNULL(2))
+		{
+			values[RESULT_DURING] = PG_GETARG_DATUM(2);
+			isnull[RESULT_DURING] = false;
+		}
+		if (refused_at < 0)
+		{
+			values[RESULT_BOOKING_ID] = Int64GetDatum(booking_ids[i]);
+			isnull[RESULT_BOOKING_ID] = false;
+			values[RESULT_STATUS] = statuses[i];
+			isnull[RESULT_STATUS] = false;
+			values[RESULT_AVAILABLE] = Int32GetDatum(available[i]);
+			isnull[RESULT_AVAILABLE] = false;
+			if (hold_token != (Datum) 0)
+			{
+				values[RESULT_EXPIRES_AT] = expires_at;
+				isnull[RESULT_EXPIRES_AT] = false;
+				values[RESULT_HOLD_TOKEN] = hold_token;
+				isnull[RESULT_HOLD_TOKEN] = false;
+			}
+		}
+		else if (i == refused_at)
+		{
+			values[RESULT_REASON] = CStringGetTextDatum(refusal_reason(&refusal));
+			isnull[RESULT_REASON] = false;
+			values[RESULT_AVAILABLE] = Int32GetDatum(available[i]);
+			isnull[RESULT_AVAILABLE] = false;
+			if (refusal.outcome == ADMIT_CONFLICT)
+			{
+				values[RESULT_ALTERNATIVES] = alternatives_for(pair, &refusal, spots);
+				isnull[RESULT_ALTERNATIVES] = false;
+			}
+		}
+		tuplestore_putvalues(store, desc, values, isnull);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
