@@ -23,6 +23,7 @@ OBJS = \
 	src/holds.o \
 	src/waitlist.o \
 	src/groups.o \
+	src/holder_limits.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

@@ -106,7 +106,8 @@ CREATE TABLE @extschema@.booking (
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	meta jsonb
 );
-CREATE INDEX booking_resource_idx ON @extschema@.booking (resource_id);
+/* The bookings of a resource (the foreign key's look-up), and of one holder there (max_per_holder). */
+CREATE INDEX booking_resource_idx ON @extschema@.booking (resource_id, holder);
 
 /*
  * The overlap search of timeline resources: a GiST index over a box whose x is the resource id

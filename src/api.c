@@ -172,6 +172,8 @@ refusal_reason(const AdmitResult *result)
 			return "too_far";
 		case ADMIT_QUEUED:
 			return result->timeline ? "conflict" : "full";
+		case ADMIT_HOLDER_LIMIT:
+			return "holder_limit";
 		default:
 			return "full";
 	}

@@ -49,6 +49,7 @@
 #include "compat.h"
 #include "counter.h"
 #include "engine.h"
+#include "holder_limits.h"
 
 /*
  * Whether the direct way skips nothing an UPDATE of this parent would do.  Checked on the open
@@ -216,7 +217,7 @@ find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapsh
 
 static CounterOutcome
 apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
-			 int32 *capacity, int32 *reserved, bool *is_timeline)
+			 int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot;
@@ -239,6 +240,22 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		return COUNTER_NO_ROW;
 	}
 	*is_timeline = row_is_timeline(pair, found, desc);
+
+	/* the holder's limit on this resource, before any change (holder_limits.c) */
+	if (hc != NULL && pair->max_per_holder_att != InvalidAttrNumber)
+	{
+		bool		maxnull;
+		Datum		maxd = heap_getattr(found, pair->max_per_holder_att, desc, &maxnull);
+		int32		count;
+
+		if (!maxnull && limits_holder_full(pair, resource_id, hc, DatumGetInt32(maxd), &count))
+		{
+			*capacity = DatumGetInt32(maxd);
+			*reserved = count;
+			UnregisterSnapshot(snapshot);
+			return COUNTER_HOLDER_LIMIT;
+		}
+	}
 
 	/*
 	 * Like UPDATE, judge the version the snapshot sees first: one that does not fit is refused
@@ -380,7 +397,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
  */
 CounterOutcome
 counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
-			  int32 *capacity, int32 *reserved, bool *is_timeline)
+			  int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc)
 {
 	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
 	CounterOutcome outcome;
@@ -390,10 +407,10 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
 	*is_timeline = false;
 	if (parent_is_plain(pair, rel))
 		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved,
-							   is_timeline);
+							   is_timeline, hc);
 	else
 		outcome = engine_counter_statement(pair, resource_id, delta, conditional,
-										   capacity, reserved, is_timeline);
+										   capacity, reserved, is_timeline, hc);
 	table_close(rel, NoLock);
 	return outcome;
 }

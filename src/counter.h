@@ -13,8 +13,11 @@ typedef enum CounterOutcome
 {
 	COUNTER_DONE,				/* changed */
 	COUNTER_REFUSED,			/* would exceed capacity; unchanged */
-	COUNTER_NO_ROW				/* no such resource */
+	COUNTER_NO_ROW,				/* no such resource */
+	COUNTER_HOLDER_LIMIT		/* the holder has max_per_holder active bookings there; unchanged */
 } CounterOutcome;
+
+struct HolderCheck;
 
 typedef enum RowLockOutcome
 {
@@ -27,6 +30,6 @@ extern RowLockOutcome counter_lock_row(BookingPair *pair, int64 resource_id,
 									   struct TupleTableSlot **slot);
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
-									bool *is_timeline);
+									bool *is_timeline, const struct HolderCheck *hc);
 
 #endif							/* BOOKING_COUNTER_H */

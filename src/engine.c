@@ -28,6 +28,7 @@
 #include "compat.h"
 #include "counter.h"
 #include "engine.h"
+#include "holder_limits.h"
 #include "locks.h"
 #include "waitlist.h"
 
@@ -145,9 +146,31 @@ read_state(int32 *capacity, int32 *reserved, bool *is_timeline)
  */
 CounterOutcome
 engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
-						 int32 *capacity, int32 *reserved, bool *is_timeline)
+						 int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc)
 {
 	int			ret;
+
+	if (hc != NULL && pair->max_per_holder_att != InvalidAttrNumber)
+	{
+		Datum		args[1] = {Int64GetDatum(resource_id)};
+		bool		isnull;
+		Datum		d;
+		int32		count;
+
+		ret = pair_execute_as_owner(pair, PLAN_HOLDER_MAX, args, 1, false);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "reading the holder limit failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			if (!isnull && limits_holder_full(pair, resource_id, hc, DatumGetInt32(d), &count))
+			{
+				*capacity = DatumGetInt32(d);
+				*reserved = count;
+				return COUNTER_HOLDER_LIMIT;
+			}
+		}
+	}
 
 	ret = run_parent_plan(pair, conditional ? PLAN_ADMIT : PLAN_FORCE, resource_id, delta);
 	if (ret != SPI_OK_UPDATE_RETURNING)
@@ -209,7 +232,8 @@ engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max)
  * only when the spots fit.
  */
 static AdmitOutcome
-take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, AdmitResult *result)
+take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const HolderCheck *hc,
+		   AdmitResult *result)
 {
 	CounterOutcome outcome;
 	bool		is_timeline;
@@ -234,14 +258,14 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, AdmitR
 	}
 
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
-							&is_timeline);
+							&is_timeline, hc);
 	if (outcome != COUNTER_NO_ROW && is_timeline)
 		report_missing_range(resource_id);
 	if (outcome == COUNTER_REFUSED && engine_expire_holds(pair, resource_id, PG_INT32_MAX) > 0)
 	{
 		/* room was held by holds whose time had passed: they are expired now, decide again */
 		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
-								&result->reserved, &is_timeline);
+								&result->reserved, &is_timeline, hc);
 	}
 	switch (outcome)
 	{
@@ -253,6 +277,10 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, AdmitR
 			break;
 		case COUNTER_NO_ROW:
 			result->outcome = ADMIT_NO_RESOURCE;
+			break;
+		case COUNTER_HOLDER_LIMIT:
+			result->outcome = ADMIT_HOLDER_LIMIT;
+			result->holder = hc->holder;
 			break;
 	}
 	return result->outcome;
@@ -271,7 +299,8 @@ shift_counter(BookingPair *pair, int64 resource_id, int32 delta)
 	int32		reserved;
 	bool		is_timeline;
 
-	(void) counter_apply(pair, resource_id, delta, false, &capacity, &reserved, &is_timeline);
+	(void) counter_apply(pair, resource_id, delta, false, &capacity, &reserved, &is_timeline,
+						 NULL);
 	return is_timeline;
 }
 
@@ -297,7 +326,7 @@ give_back(BookingPair *pair, const RowClaim *claim)
  */
 static AdmitOutcome
 admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, bool fresh,
-				  AdmitResult *result)
+				  const HolderCheck *hc, AdmitResult *result)
 {
 	TimelineRule rule;
 	bool		is_timeline;
@@ -331,6 +360,21 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, bool
 				return ADMIT_TOO_FAR;
 			case TIMING_OK:
 				break;
+		}
+	}
+
+	/* the holder's limit on this resource (holder_limits.c) */
+	if (hc != NULL && rule.has_holder_max)
+	{
+		int32		count;
+
+		if (limits_holder_full(pair, claim->resource_id, hc, rule.holder_max, &count))
+		{
+			result->capacity = rule.holder_max;
+			result->reserved = count;
+			result->holder = hc->holder;
+			result->outcome = ADMIT_HOLDER_LIMIT;
+			return ADMIT_HOLDER_LIMIT;
 		}
 	}
 
@@ -400,6 +444,8 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	bool		has = new_claim != NULL && new_claim->consumes;
 	bool		same_resource = had && has && old_claim->resource_id == new_claim->resource_id;
 	AdmitOutcome outcome = ADMIT_OK;
+	HolderCheck holder_check;
+	const HolderCheck *hc = NULL;
 
 	memset(result, 0, sizeof(AdmitResult));
 	result->outcome = ADMIT_OK;
@@ -432,8 +478,23 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		old_claim->has_range == new_claim->has_range &&
 		old_claim->is_block == new_claim->is_block &&
 		(!new_claim->has_range || (old_claim->span.lo == new_claim->span.lo &&
-								   old_claim->span.hi == new_claim->span.hi)))
+								   old_claim->span.hi == new_claim->span.hi)) &&
+		(old_claim->holder == NULL) == (new_claim->holder == NULL) &&
+		(old_claim->holder == NULL || strcmp(old_claim->holder, new_claim->holder) == 0))
 		return ADMIT_OK;		/* nothing this resource counts has changed */
+
+	/*
+	 * The holder's limit counts when a row starts to take spots on a resource for its holder:
+	 * a new row, a status that starts consuming, a move, another holder.
+	 */
+	if (has && new_claim->holder != NULL &&
+		!(had && same_resource && old_claim->holder != NULL &&
+		  strcmp(old_claim->holder, new_claim->holder) == 0))
+	{
+		holder_check.holder = new_claim->holder;
+		holder_check.exclude_row = new_claim->row_id;
+		hc = &holder_check;
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -463,12 +524,12 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		{
 			give_back(pair, old_claim);
 			outcome = admit_on_timeline(pair, new_claim, new_range,
-										old_claim == NULL && new_claim->by_api, result);
+										old_claim == NULL && new_claim->by_api, hc, result);
 		}
 		else
 		{
 			outcome = admit_on_timeline(pair, new_claim, new_range,
-										old_claim == NULL && new_claim->by_api, result);
+										old_claim == NULL && new_claim->by_api, hc, result);
 			if (moved && outcome == ADMIT_OK)
 				give_back(pair, old_claim);
 		}
@@ -477,8 +538,13 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	{
 		int32		delta = new_claim->spots - old_claim->spots;
 
-		if (delta > 0)
-			outcome = take_spots(pair, new_claim->resource_id, delta, false, result);
+		/* more spots, or another holder (whose limit counts): admitted; fewer: given back */
+		if (delta > 0 || hc != NULL)
+		{
+			outcome = take_spots(pair, new_claim->resource_id, Max(delta, 0), false, hc, result);
+			if (outcome == ADMIT_OK && delta < 0)
+				(void) shift_counter(pair, new_claim->resource_id, delta);
+		}
 		else if (shift_counter(pair, new_claim->resource_id, delta))
 			report_missing_range(new_claim->resource_id);
 	}
@@ -488,11 +554,11 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		if (old_claim->resource_id < new_claim->resource_id)
 		{
 			give_back(pair, old_claim);
-			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, result);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc, result);
 		}
 		else
 		{
-			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, result);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc, result);
 			if (outcome == ADMIT_OK)
 				give_back(pair, old_claim);
 		}
@@ -504,7 +570,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	}
 	else if (has)
 		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots,
-							 old_claim == NULL && new_claim->by_api, result);
+							 old_claim == NULL && new_claim->by_api, hc, result);
 	else
 		give_back(pair, old_claim);
 
@@ -537,6 +603,15 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 				 errdetail("The range asked for is %s.", span_to_cstring(result->wanted)),
 				 errtableconstraint(rel, result->outcome == ADMIT_TOO_SOON ? "booking_notice"
 									: "booking_horizon")));
+
+	if (result->outcome == ADMIT_HOLDER_LIMIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("holder \"%s\" has as many bookings of resource %lld as it allows",
+						result->holder ? result->holder : "", (long long) result->resource_id),
+				 errdetail("max_per_holder is %d; %d active bookings of this holder are there.",
+						   result->capacity, result->reserved),
+				 errtableconstraint(rel, "booking_holder_limit")));
 
 	if (result->outcome == ADMIT_QUEUED)
 		ereport(ERROR,

@@ -22,7 +22,8 @@ typedef enum AdmitOutcome
 	ADMIT_CONFLICT,				/* a timeline resource is full at some instant of the range */
 	ADMIT_TOO_SOON,				/* the range starts sooner than the resource's min_notice */
 	ADMIT_TOO_FAR,				/* the range starts later than the resource's max_horizon */
-	ADMIT_QUEUED				/* rows wait for that room: a new booking does not overtake them */
+	ADMIT_QUEUED,				/* rows wait for that room: a new booking does not overtake them */
+	ADMIT_HOLDER_LIMIT			/* the holder has max_per_holder active bookings there */
 } AdmitOutcome;
 
 /* What a row takes from a resource: nothing unless consumes. */
@@ -37,6 +38,7 @@ typedef struct RowClaim
 	Span		span;			/* that range, half-open */
 	bool		is_block;		/* an external busy block: takes the whole capacity */
 	bool		by_api;			/* a new row of book_slot() or book_many(): waits its turn */
+	char	   *holder;			/* its holder (the extension's own table), or NULL */
 } RowClaim;
 
 /* The state of a resource when a decision was made. */
@@ -50,6 +52,8 @@ typedef struct AdmitResult
 	TimelinePeak peak;			/* ADMIT_CONFLICT: where the range is full, and who holds it */
 	Span		wanted;			/* ADMIT_CONFLICT: the range asked for */
 	bool		timeline;		/* ADMIT_QUEUED: on a timeline resource */
+	const char *holder;			/* ADMIT_HOLDER_LIMIT: whose limit (capacity: the limit, reserved:
+								 * the active bookings found) */
 	int64		waiting_id;		/* ADMIT_QUEUED: the first row waiting */
 } AdmitResult;
 
@@ -77,7 +81,7 @@ extern SoftAdmission *engine_soft_take(Oid child_relid);
 
 extern CounterOutcome engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta,
 											   bool conditional, int32 *capacity, int32 *reserved,
-											   bool *is_timeline);
+											   bool *is_timeline, const struct HolderCheck *hc);
 extern bool engine_writing_counter(void);
 extern uint64 engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max);
 extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);

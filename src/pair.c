@@ -341,10 +341,19 @@ load_pairs(void)
 		p->promote_func =
 			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("promote_trigger")),
 						   0, NULL, true);
-		/* waitlists: the extension's own pair, whose table carries the waiting rows' index */
+		/*
+		 * Waitlists and per-holder limits: the extension's own pair, whose tables carry the
+		 * holder, the limit and the indexes they need.
+		 */
 		if (p->id == BOOKING_OWN_PAIR)
-			p->waitlist_index = get_relname_relid("booking_waitlist_idx",
-												  get_namespace_oid(BOOKING_SCHEMA, false));
+		{
+			Oid			ns = get_namespace_oid(BOOKING_SCHEMA, false);
+
+			p->waitlist_index = get_relname_relid("booking_waitlist_idx", ns);
+			p->holder_index = get_relname_relid("booking_resource_idx", ns);
+			p->holder_att = get_attnum(p->child_relid, "holder");
+			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
+		}
 		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
 		p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
 		p->parent_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 3)));
@@ -648,11 +657,13 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_TIMELINE_READ:
 			/* the rule's columns, in the order timeline.c reads them */
 			appendStringInfo(&sql,
-							 "SELECT %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1%s",
+							 "SELECT %s, %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1%s",
 							 pair->capacity_sql,
 							 pair->timeline_sql ? pair->timeline_sql : "false",
 							 pair->buffer_before_sql, pair->buffer_after_sql,
 							 pair->min_notice_sql, pair->max_horizon_sql,
+							 pair->max_per_holder_att != InvalidAttrNumber ? "max_per_holder"
+							 : "NULL::pg_catalog.int4",
 							 pair->parent_sql, pair->parent_key_sql,
 							 which == PLAN_TIMELINE_LOCK ? " FOR NO KEY UPDATE" : "");
 			nargs = 1;
@@ -736,12 +747,18 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->status_sql, pair->expires_sql, pair->expires_sql);
 			nargs = 2;
 			break;
+		case PLAN_HOLDER_MAX:
+			appendStringInfo(&sql, "SELECT max_per_holder FROM %s WHERE %s = $1",
+							 pair->parent_sql, pair->parent_key_sql);
+			nargs = 1;
+			break;
 		case PLAN_WAITING:
 			appendStringInfo(&sql,
-							 "SELECT %s::pg_catalog.int8, %s, %s FROM %s"
+							 "SELECT %s::pg_catalog.int8, %s, %s, %s FROM %s"
 							 " WHERE %s = $1 AND %s = 'waitlisted' ORDER BY %s",
 							 pair->child_key_sql, pair->spots_sql,
 							 pair->during_sql ? pair->during_sql : "NULL::pg_catalog.tstzrange",
+							 pair->holder_att != InvalidAttrNumber ? "holder" : "NULL::pg_catalog.text",
 							 pair->child_sql, pair->child_parent_sql, pair->status_sql,
 							 pair->child_key_sql);
 			nargs = 1;

@@ -56,6 +56,7 @@ typedef enum PairPlan
 	PLAN_VERIFY,				/* every parent whose counter differs from its rows */
 	PLAN_EXPIRE,				/* mark one parent's holds past due expired (as the child's owner) */
 	PLAN_WAITING,				/* one parent's waiting rows, first come first (key, spots, range) */
+	PLAN_HOLDER_MAX,			/* one parent's max_per_holder (the extension's own pair) */
 	PLAN_PROMOTE,				/* one waiting row to confirmed (as the child's owner) */
 	NUM_PAIR_PLANS
 } PairPlan;
@@ -72,6 +73,9 @@ typedef struct BookingPair
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
 	Oid			promote_func;	/* booking.promote_trigger(), the engine's AFTER trigger */
 	Oid			waitlist_index;	/* btree (parent, key) of the waiting rows, or InvalidOid */
+	AttrNumber	holder_att;		/* the child's holder column (own pair), or InvalidAttrNumber */
+	Oid			holder_index;	/* btree (parent, holder) for the per-holder limit, or InvalidOid */
+	AttrNumber	max_per_holder_att;	/* the parent's max_per_holder, or InvalidAttrNumber */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */
 	AttrNumber	child_key_att;

@@ -148,6 +148,9 @@ read_rule(BookingPair *pair, PairPlan which, int64 resource_id, bool *is_timelin
 	d = SPI_getbinval(tup, desc, 6, &isnull);
 	rule->has_horizon = !isnull;
 	rule->horizon = isnull ? 0 : buffer_usecs(d);
+	d = SPI_getbinval(tup, desc, 7, &isnull);
+	rule->has_holder_max = !isnull;
+	rule->holder_max = isnull ? 0 : DatumGetInt32(d);
 	return true;
 }
 
@@ -185,6 +188,10 @@ timeline_lock_resource(BookingPair *pair, int64 resource_id, bool *is_timeline,
 	rule->after = Max(slot_interval(slot, pair->buffer_after_att, &present), 0);
 	rule->notice = slot_interval(slot, pair->min_notice_att, &rule->has_notice);
 	rule->horizon = slot_interval(slot, pair->max_horizon_att, &rule->has_horizon);
+	rule->has_holder_max = pair->max_per_holder_att != InvalidAttrNumber &&
+		!slot->tts_isnull[pair->max_per_holder_att - 1];
+	rule->holder_max = rule->has_holder_max ?
+		DatumGetInt32(slot->tts_values[pair->max_per_holder_att - 1]) : 0;
 	ExecDropSingleTupleTableSlot(slot);
 	return true;
 }

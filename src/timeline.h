@@ -28,6 +28,8 @@ typedef struct TimelineRule
 	int64		notice;			/* a booking starts at least this long after now */
 	bool		has_horizon;	/* max_horizon is set */
 	int64		horizon;		/* a booking starts at most this long after now */
+	bool		has_holder_max; /* max_per_holder is set */
+	int32		holder_max;		/* active bookings one holder may have on the resource */
 } TimelineRule;
 
 typedef enum TimelineTiming

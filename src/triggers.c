@@ -139,6 +139,13 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->has_range = false;
 	claim->is_block = false;
 	claim->by_api = false;
+	claim->holder = NULL;
+	if (pair->holder_att != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, pair->holder_att, desc, &isnull);
+		if (!isnull)
+			claim->holder = TextDatumGetCString(value);
+	}
 	if (pair->during_att != InvalidAttrNumber)
 	{
 		value = heap_getattr(tuple, pair->during_att, desc, &isnull);

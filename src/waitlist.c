@@ -45,6 +45,7 @@
 #include "compat.h"
 #include "api.h"
 #include "engine.h"
+#include "holder_limits.h"
 #include "locks.h"
 #include "pair.h"
 #include "states.h"
@@ -180,6 +181,7 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 	int32	   *spots;
 	Datum	   *ranges;
 	bool	   *no_range;
+	char	  **holders;
 	TimelineRule rule;
 	bool		is_timeline;
 	int			ret;
@@ -197,6 +199,7 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 	spots = palloc(sizeof(int32) * Max(n, 1));
 	ranges = palloc(sizeof(Datum) * Max(n, 1));
 	no_range = palloc(sizeof(bool) * Max(n, 1));
+	holders = palloc0(sizeof(char *) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -208,6 +211,7 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 		ranges[i] = SPI_getbinval(tup, desc, 3, &no_range[i]);
 		if (!no_range[i])
 			ranges[i] = SPI_datumTransfer(ranges[i], false, -1);
+		holders[i] = SPI_getvalue(tup, desc, 4);
 	}
 
 	if (!timeline_lock_resource(pair, resource_id, &is_timeline, &rule))
@@ -215,6 +219,18 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 	for (i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
+
+		/* a row whose holder has reached the resource's limit waits on, out of the line */
+		if (rule.has_holder_max && holders[i] != NULL)
+		{
+			HolderCheck hc;
+			int32		count;
+
+			hc.holder = holders[i];
+			hc.exclude_row = ids[i];
+			if (limits_holder_full(pair, resource_id, &hc, rule.holder_max, &count))
+				continue;
+		}
 		if (is_timeline)
 		{
 			Span		span;

@@ -116,8 +116,8 @@ SELECT col_type_is('booking', 'booking', 'external_id', 'text', 'booking.externa
 SELECT col_type_is('booking', 'booking', 'created_at', 'timestamp with time zone', 'booking.created_at is timestamptz');
 SELECT col_type_is('booking', 'booking', 'updated_at', 'timestamp with time zone', 'booking.updated_at is timestamptz');
 SELECT col_type_is('booking', 'booking', 'meta', 'jsonb', 'booking.meta is jsonb');
-SELECT has_index('booking', 'booking', 'booking_resource_idx', 'resource_id',
-                 'booking has an index on resource_id (the foreign key, and per-resource counts)');
+SELECT has_index('booking', 'booking', 'booking_resource_idx', ARRAY['resource_id', 'holder'],
+                 'booking has an index on (resource_id, holder) (the foreign key, and max_per_holder)');
 SELECT has_index('booking', 'booking', 'booking_held_idx', ARRAY['resource_id', 'expires_at'],
                  'booking has an index on the holds of each resource by expiry');
 
