@@ -182,6 +182,22 @@ COMMENT ON COLUMN @extschema@.booking.updated_at IS 'when the row last changed';
 COMMENT ON COLUMN @extschema@.booking.meta IS 'free-form application data; cancel() records its reason here as cancel_reason';
 
 /*
+ * The per-holder rate (booking.holder_rate_limit): one row per holder, the attempts counted in
+ * its current window.  Written by the engine only; a fixed window that restarts on the first
+ * attempt after it ends.
+ */
+CREATE TABLE @extschema@.holder_rate (
+	holder text PRIMARY KEY,
+	window_start timestamptz NOT NULL,
+	attempts integer NOT NULL
+);
+COMMENT ON TABLE @extschema@.holder_rate IS
+	'attempts of each holder in its current window, for booking.holder_rate_limit; written by the engine only';
+COMMENT ON COLUMN @extschema@.holder_rate.holder IS 'the holder';
+COMMENT ON COLUMN @extschema@.holder_rate.window_start IS 'when its current window began';
+COMMENT ON COLUMN @extschema@.holder_rate.attempts IS 'new bookings it asked for since, refused ones included';
+
+/*
  * Append-only and, as shipped, without index, trigger or CHECK: the engine then writes each row
  * straight into the table (see src/audit.c).  Add an index for your queries if you need one;
  * the engine then writes through an INSERT statement instead, at some cost per booking.

@@ -174,6 +174,8 @@ refusal_reason(const AdmitResult *result)
 			return result->timeline ? "conflict" : "full";
 		case ADMIT_HOLDER_LIMIT:
 			return "holder_limit";
+		case ADMIT_RATE_LIMITED:
+			return "rate_limited";
 		default:
 			return "full";
 	}

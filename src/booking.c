@@ -11,6 +11,7 @@
 #include "compat.h"
 #include "audit.h"
 #include "engine.h"
+#include "holder_limits.h"
 #include "pair.h"
 
 PG_MODULE_MAGIC;
@@ -52,6 +53,22 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.holder_rate_limit",
+							"Most new bookings one holder may ask for within booking.holder_rate_window (0: no limit).",
+							"Counts every new booking row a holder asks for, through book_slot(), book_many() or a direct INSERT, refused ones included; beyond it the attempt is refused as rate_limited.",
+							&booking_holder_rate_limit,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.holder_rate_window",
+							"The window over which booking.holder_rate_limit counts a holder's attempts.",
+							NULL,
+							&booking_holder_rate_window,
+							60, 1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	booking_reserve_guc_prefix("booking");
 
 	pair_init();

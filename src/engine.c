@@ -499,6 +499,24 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	/* A new booking counts against its holder's rate, before any resource is locked. */
+	if (old_claim == NULL && has && new_claim->holder != NULL && booking_holder_rate_limit > 0 &&
+		pair->holder_att != InvalidAttrNumber)
+	{
+		int32		attempts;
+
+		if (limits_rate_exceeded(pair, new_claim->holder, &attempts))
+		{
+			SPI_finish();
+			result->outcome = ADMIT_RATE_LIMITED;
+			result->resource_id = new_claim->resource_id;
+			result->holder = new_claim->holder;
+			result->capacity = booking_holder_rate_limit;
+			result->reserved = attempts;
+			return ADMIT_RATE_LIMITED;
+		}
+	}
+
 	/* The advisory locks of every resource involved, in ascending id order. */
 	if (had && has && !same_resource)
 	{
@@ -603,6 +621,14 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 				 errdetail("The range asked for is %s.", span_to_cstring(result->wanted)),
 				 errtableconstraint(rel, result->outcome == ADMIT_TOO_SOON ? "booking_notice"
 									: "booking_horizon")));
+
+	if (result->outcome == ADMIT_RATE_LIMITED)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("holder \"%s\" asked for too many bookings", result->holder ? result->holder : ""),
+				 errdetail("booking.holder_rate_limit is %d in %d s; this is attempt %d.",
+						   result->capacity, booking_holder_rate_window, result->reserved),
+				 errtableconstraint(rel, "booking_rate_limit")));
 
 	if (result->outcome == ADMIT_HOLDER_LIMIT)
 		ereport(ERROR,

@@ -23,7 +23,8 @@ typedef enum AdmitOutcome
 	ADMIT_TOO_SOON,				/* the range starts sooner than the resource's min_notice */
 	ADMIT_TOO_FAR,				/* the range starts later than the resource's max_horizon */
 	ADMIT_QUEUED,				/* rows wait for that room: a new booking does not overtake them */
-	ADMIT_HOLDER_LIMIT			/* the holder has max_per_holder active bookings there */
+	ADMIT_HOLDER_LIMIT,			/* the holder has max_per_holder active bookings there */
+	ADMIT_RATE_LIMITED			/* the holder asked for too many bookings in the window */
 } AdmitOutcome;
 
 /* What a row takes from a resource: nothing unless consumes. */

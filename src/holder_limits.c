@@ -8,6 +8,14 @@
  * a direct write.  The admission counts the holder's active rows under the resource's locks,
  * through the index on (resource_id, holder), so the count costs the holder's rows on that
  * resource, and only where a limit is set.
+ *
+ * booking.holder_rate_limit caps the new booking rows one holder may ask for within
+ * booking.holder_rate_window, over all resources: a fixed window per holder, kept in
+ * booking.holder_rate and counted before the decision, refused attempts included (a refusal
+ * that book_slot() returns commits with the caller's transaction; a direct write's error rolls
+ * its count back with it).  Beyond it the attempt is refused: reason 'rate_limited', or 23514 on
+ * constraint booking_rate_limit.  The count is taken before any resource's lock, so that its
+ * row lock always comes first.
  */
 #include "postgres.h"
 
@@ -23,8 +31,49 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+
 #include "compat.h"
+#include "api.h"
 #include "holder_limits.h"
+
+int			booking_holder_rate_limit = 0;
+int			booking_holder_rate_window = 60;
+
+static SPIPlanPtr rate_plan = NULL;
+
+/*
+ * Counts one more attempt of holder and returns whether it goes beyond the limit (with the
+ * count in *attempts).  The caller checked that a limit is set and is connected to SPI.
+ */
+bool
+limits_rate_exceeded(BookingPair *pair, const char *holder, int32 *attempts)
+{
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		args[2];
+	bool		isnull;
+	int			ret;
+
+	kept_plan(&rate_plan,
+			  "INSERT INTO " BOOKING_SCHEMA ".holder_rate AS r (holder, window_start, attempts)"
+			  " VALUES ($1, pg_catalog.now(), 1)"
+			  " ON CONFLICT (holder) DO UPDATE SET"
+			  "  attempts = CASE WHEN r.window_start <= pg_catalog.now() - pg_catalog.make_interval(secs => $2)"
+			  "             THEN 1 ELSE r.attempts + 1 END,"
+			  "  window_start = CASE WHEN r.window_start <= pg_catalog.now() - pg_catalog.make_interval(secs => $2)"
+			  "             THEN pg_catalog.now() ELSE r.window_start END"
+			  " RETURNING attempts",
+			  2, types);
+	args[0] = CStringGetTextDatum(holder);
+	args[1] = Int32GetDatum(booking_holder_rate_window);
+	ret = spi_execute_as(pair->child_owner, rate_plan, args, NULL, false, false, 1);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "counting the holder's attempts failed: %s", SPI_result_code_string(ret));
+	*attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											&isnull));
+	return *attempts > booking_holder_rate_limit;
+}
 
 /*
  * Whether holder already has max (or more) active rows on the resource, leaving out the row
