@@ -157,6 +157,8 @@ $$;
 /* The waiting rows of each resource, first come first: promotion and admission read them here. */
 CREATE INDEX booking_waitlist_idx ON @extschema@.booking (resource_id, id)
 	WHERE status = 'waitlisted';
+/* The rows of a group (book_many()): a group's hold is confirmed, released and extended as one. */
+CREATE INDEX booking_group_idx ON @extschema@.booking (group_id) WHERE group_id IS NOT NULL;
 /* Holds by resource and expiry: the admission's lazy expiry and expire_holds() find them here. */
 CREATE INDEX booking_held_idx ON @extschema@.booking (resource_id, expires_at)
 	WHERE status = 'held';

@@ -2,7 +2,8 @@
 # test/bench/run.sh — `make bench`: the engine against the peers a careful user writes, side by side.
 #
 # One throwaway cluster, one database, both sides in it.  Every contender is called by pgbench as
-# one SELECT per transaction with 16 clients.  Two parts (BENCH_PARTS, default "pool timeline"):
+# one SELECT per transaction with 16 clients.  Three parts (BENCH_PARTS, default
+# "pool timeline seats"):
 #
 # pool (setup.sql): pool resources, spots random 1-4, capacity never reached.
 #   engine  SELECT booking.book_slot(:rid, :spots)          (audit on, the default)
@@ -40,7 +41,13 @@
 # synchronous_commit off (and P1 with -M simple), interleaved with the main runs, to show where
 # the engine's time goes.
 #
-# Settings (environment): BENCH_PARTS ("pool timeline"), BENCH_SECONDS (10), BENCH_ROUNDS (3),
+# seats (setup-seats.sql): a seat map of BENCH_SEATS (2000) seats of one place; a script holds a
+# group of 1-6 adjacent seats, confirms it with its token, cancels it (three transactions).
+#   engine  book_many(hold => ...), confirm(), cancel() of each seat
+#   F       bench.s_hold / s_confirm / s_cancel: SELECT ... FOR UPDATE of the seats in PL/pgSQL
+#   s  the seat map                                                        engine, F
+#
+# Settings (environment): BENCH_PARTS ("pool timeline seats"), BENCH_SECONDS (10), BENCH_ROUNDS (3),
 # BENCH_CLIENTS (16), BENCH_JOBS (CPUs), BENCH_RESOURCES (1000), BENCH_BIG_ROWS (200000),
 # BENCH_ROOMS (100), BENCH_DAYS (730), BENCH_CAP3_DAYS (90), BENCH_TL_BASE_ROWS (1000),
 # BENCH_TL_BIG_ROWS (100000), BENCH_DIAG (1), BENCH_PORT (5504), BENCH_OUT, BENCH_KEEP (1: leave
@@ -62,7 +69,7 @@ source "$ROOT/scripts/lib.sh"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_SECONDS:=2}" "${BENCH_ROUNDS:=1}" "${BENCH_BIG_ROWS:=20000}" "${BENCH_TL_BIG_ROWS:=20000}"
 fi
-PARTS=" ${BENCH_PARTS:-pool timeline} "
+PARTS=" ${BENCH_PARTS:-pool timeline seats} "
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-16}
@@ -77,12 +84,13 @@ DAYS=${BENCH_DAYS:-730}
 CAP3_DAYS=${BENCH_CAP3_DAYS:-90}
 TL_BASE_ROWS=${BENCH_TL_BASE_ROWS:-1000}
 TL_BIG_ROWS=${BENCH_TL_BIG_ROWS:-100000}
+SEATS=${BENCH_SEATS:-2000}
 # The first instant the timeline requests ask for (a Monday, UTC); pre-loaded rows lie before it.
 WINDOW="2030-01-07 00:00+00"
 
 has_part() { [[ $PARTS == *" $1 "* ]]; }
-if ! has_part pool && ! has_part timeline; then
-	echo "BENCH_PARTS must name pool, timeline or both" >&2
+if ! has_part pool && ! has_part timeline && ! has_part seats; then
+	echo "BENCH_PARTS must name pool, timeline and/or seats" >&2
 	exit 2
 fi
 if [ $((TL_BASE_ROWS % ROOMS)) != 0 ] || [ $((TL_BIG_ROWS % ROOMS)) != 0 ] || [ "$TL_BIG_ROWS" -lt "$TL_BASE_ROWS" ]; then
@@ -107,7 +115,8 @@ WORK=$(mktemp -d /tmp/booking-bench.XXXXXX)
 chmod 755 "$WORK"
 CLUSTER=$WORK/cluster
 cp "$HERE"/setup.sql "$HERE"/reset.sql "$HERE"/check.sql "$HERE"/setup-timeline.sql \
-	"$HERE"/reset-timeline.sql "$HERE"/check-timeline.sql "$WORK/"
+	"$HERE"/reset-timeline.sql "$HERE"/check-timeline.sql "$HERE"/setup-seats.sql \
+	"$HERE"/reset-seats.sql "$HERE"/check-seats.sql "$WORK/"
 
 case ${BENCH_INSTALL:-system} in
 system)
@@ -177,14 +186,21 @@ if has_part timeline; then
 	say "set up in $(($(date +%s) - t0)) s"
 	WORKLOADS+=(d u e f)
 fi
+if has_part seats; then
+	say "setting up the seat-map part: $SEATS seats on each side"
+	pg -v seats="$SEATS" -f "$WORK/setup-seats.sql" >/dev/null
+	WORKLOADS+=(s)
+fi
 
 # Workloads: which resource a transaction books (pool), what it asks for (timeline).
 declare -A RID=([a]="1" [b]="random(1001, $((1000 + RESOURCES)))" [c]="2")
 declare -A WL_NAME=([a]="(a) 1 hot resource" [b]="(b) $RESOURCES resources, random"
 	[c]="(c) 1 resource, $BIG_ROWS rows"
 	[d]="(d) cap 1, 15-min grid" [u]="(u) cap 1, 1-hour grid"
-	[e]="(e) cap 3, 15-min grid" [f]="(f) as d, $TL_BIG_ROWS rows")
-declare -A WL_PART=([a]=pool [b]=pool [c]=pool [d]=timeline [u]=timeline [e]=timeline [f]=timeline)
+	[e]="(e) cap 3, 15-min grid" [f]="(f) as d, $TL_BIG_ROWS rows"
+	[s]="(s) seat map, $SEATS seats")
+declare -A WL_PART=([a]=pool [b]=pool [c]=pool [d]=timeline [u]=timeline [e]=timeline [f]=timeline
+	[s]=seats)
 # Timeline requests: room range, number of grid steps, grid step.
 declare -A TL_ROOM0=([d]=10000 [u]=10000 [e]=20000 [f]=10000)
 declare -A TL_STEPS=([d]=$((DAYS * 96)) [u]=$((DAYS * 24)) [e]=$((CAP3_DAYS * 96)) [f]=$((DAYS * 96)))
@@ -204,6 +220,7 @@ ENGINE="engine|booking.book_slot|prepared|"
 E="E|bench.e_book|prepared|"
 U="U|bench.u_book|prepared|"
 P="P|bench.p_book|prepared|"
+F="F|bench.s_hold|prepared|"
 N="N|bench.n_book|prepared|"
 TL_EXTRA=("engine/audit-off|booking.book_slot|prepared|-c booking.audit=off"
 	"engine/async|booking.book_slot|prepared|-c synchronous_commit=off"
@@ -231,6 +248,7 @@ contenders_for() {
 		[ "$DIAG" = 1 ] && printf '%s\n' "${TL_EXTRA_E[@]}"
 		;;
 	f) printf '%s\n' "$ENGINE" "$E" ;;
+	s) printf '%s\n' "$ENGINE" "$F" ;;
 	esac
 	return 0
 }
@@ -242,6 +260,25 @@ script_for() {
 		if [ "${WL_PART[$wl]}" = pool ]; then
 			printf '\\set rid %s\n\\set spots random(1, 4)\nSELECT %s(:rid, :spots);\n' \
 				"${RID[$wl]}" "$func" >"$file"
+		elif [ "${WL_PART[$wl]}" = seats ]; then
+			# a group of 1 to 6 adjacent seats: held, then confirmed with the token, then
+			# cancelled (so that the map stays open); three transactions per script
+			{
+				printf '\\set s random(30001, %d)\n\\set g random(1, 6)\n\\set e :s + :g - 1\n' $((30000 + SEATS - 5))
+				if [ "$func" = booking.book_slot ]; then
+					echo "SELECT coalesce(bool_and(ok), false)::int AS ok, coalesce(min(booking_id), 0) AS bid, coalesce(min(hold_token::text), '00000000-0000-0000-0000-000000000000') AS tok FROM booking.book_many(ARRAY(SELECT pg_catalog.generate_series(:s::bigint, :e::bigint)), 1, NULL, 'bench', interval '5 minutes') \\gset"
+					echo '\if :ok'
+					echo "SELECT count(*) FROM booking.confirm(:bid, :tok::uuid);"
+					echo "SELECT count(*) FROM booking.booking b, LATERAL booking.cancel(b.id) c WHERE b.group_id = (SELECT group_id FROM booking.booking WHERE id = :bid);"
+					echo '\endif'
+				else
+					echo "SELECT ok::int AS ok, coalesce(group_id, 0) AS gid, coalesce(token::text, '00000000-0000-0000-0000-000000000000') AS tok FROM bench.s_hold(:s, :g, 'bench') \\gset"
+					echo '\if :ok'
+					echo "SELECT bench.s_confirm(:gid, :tok::uuid);"
+					echo "SELECT bench.s_cancel(:gid);"
+					echo '\endif'
+				fi
+			} >"$file"
 		else
 			start="'$WINDOW'::timestamptz + :q * interval '${TL_STEP[$wl]}'"
 			printf '\\set room random(%d, %d)\n\\set q random(0, %d)\nSELECT %s(:room, 1, tstzrange(%s, %s + interval '"'"'1 hour'"'"'));\n' \
@@ -262,6 +299,9 @@ reset_for() {
 	if has_part timeline; then
 		pg -v big="$([ "$wl" = f ] && echo 1 || echo 0)" -v big_rows="$((TL_BIG_ROWS / ROOMS))" \
 			-f "$WORK/reset-timeline.sql" >/dev/null
+	fi
+	if has_part seats; then
+		pg -f "$WORK/reset-seats.sql" >/dev/null
 	fi
 }
 
@@ -331,6 +371,22 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				elif [[ $label == P1* || $label == P2* ]] && [ "$mismatch" != 0 ]; then
 					status="counter-mismatch-$mismatch"
 				fi
+			elif [ "${WL_PART[$wl]}" = seats ]; then
+				IFS='|' read -r egroups attempts verify etwice pgroups ptwice \
+					< <(pg -At -f "$WORK/check-seats.sql")
+				rows=$pgroups mismatch=$ptwice
+				[[ $label == engine* ]] && rows=$egroups mismatch=$etwice
+				# A run counts only if no script failed, no seat was sold twice on either side
+				# and verify() is empty; rows = groups confirmed.
+				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
+					status="pgbench-exit-$rc"
+				elif [ "${failed:-0}" != 0 ]; then
+					status="failed-$failed"
+				elif [ "$verify" != 0 ]; then
+					status="verify-$verify"
+				elif [ "$mismatch" != 0 ]; then
+					status="seats-sold-twice-$mismatch"
+				fi
 			else
 				IFS='|' read -r erows attempts attempts_ok verify eover xrows xover urows uover crows cover \
 					nrows < <(pg -At -f "$WORK/check-timeline.sql")
@@ -382,6 +438,11 @@ SUMMARY=$RUN/summary.txt
 		echo "timeline (d-f): one attempt per transaction, 1 spot, a 1-hour range starting at random on the grid," \
 			"a random room of $ROOMS; cap 1 over $DAYS days, cap 3 over $CAP3_DAYS days from $WINDOW;" \
 			"$TL_BASE_ROWS bookings per set before the window ($TL_BIG_ROWS on f); P checks the peak load per instant"
+	fi
+	if has_part seats; then
+		echo "seat map (s): $SEATS seats of one place; a script holds a group of 1-6 adjacent seats, confirms it" \
+			"with its token and cancels it (3 transactions; TPS counts scripts); F: the same flow in PL/pgSQL" \
+			"with SELECT ... FOR UPDATE"
 	fi
 	echo
 	names=""

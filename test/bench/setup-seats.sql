@@ -1,0 +1,121 @@
+-- test/bench/setup-seats.sql
+-- The seat-map part of the benchmark (issue 4): a show of :seats seats, one place each, booked
+-- in groups of adjacent seats that are held, then confirmed, then cancelled (so that the map
+-- stays open over a run).  Seats are resources 30001 .. 30000 + :seats on the engine's side and
+-- rows of bench.seat with the same ids on the peer's.
+--
+-- The peer is the flow a careful user writes with SELECT ... FOR UPDATE in PL/pgSQL: lock the
+-- seats in id order, check that every one is free (or held by a hold that has run out), mark
+-- them held with a token, write one booking row per seat; confirm checks the token and the
+-- expiry under the rows' locks; cancel frees the seats.
+
+\set ON_ERROR_STOP on
+
+CREATE EXTENSION IF NOT EXISTS booking;
+CREATE SCHEMA IF NOT EXISTS bench;
+
+INSERT INTO booking.resource (id, name, capacity)
+SELECT 30000 + g, 'seat ' || g, 1 FROM pg_catalog.generate_series(1, :seats) g;
+
+CREATE TABLE bench.seat (
+	id bigint PRIMARY KEY,
+	state text NOT NULL DEFAULT 'free' CHECK (state IN ('free', 'held', 'sold')),
+	holder text,
+	hold_until timestamptz
+);
+INSERT INTO bench.seat (id) SELECT 30000 + g FROM pg_catalog.generate_series(1, :seats) g;
+
+CREATE TABLE bench.seat_booking (
+	id bigserial PRIMARY KEY,
+	seat_id bigint NOT NULL REFERENCES bench.seat,
+	holder text NOT NULL,
+	status text NOT NULL,
+	group_id bigint NOT NULL,
+	token uuid,
+	expires_at timestamptz,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX seat_booking_group ON bench.seat_booking (group_id);
+CREATE SEQUENCE bench.seat_group_seq;
+
+-- Holds p_count seats from p_first: every one or none.  Returns ok, the group and its token.
+CREATE FUNCTION bench.s_hold(p_first bigint, p_count integer, p_holder text,
+							 OUT ok boolean, OUT group_id bigint, OUT token uuid)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	busy integer;
+BEGIN
+	SELECT count(*) FILTER (WHERE s.state = 'sold' OR (s.state = 'held' AND s.hold_until > now()))
+	  INTO busy
+	  FROM (SELECT * FROM bench.seat
+			 WHERE id BETWEEN p_first AND p_first + p_count - 1
+			 ORDER BY id FOR UPDATE) s;
+	IF busy > 0 THEN
+		ok := false;
+		RETURN;
+	END IF;
+	group_id := nextval('bench.seat_group_seq');
+	token := gen_random_uuid();
+	UPDATE bench.seat SET state = 'held', holder = p_holder, hold_until = now() + interval '5 minutes'
+	 WHERE id BETWEEN p_first AND p_first + p_count - 1;
+	INSERT INTO bench.seat_booking (seat_id, holder, status, group_id, token, expires_at)
+	SELECT g, p_holder, 'held', group_id, token, now() + interval '5 minutes'
+	  FROM generate_series(p_first, p_first + p_count - 1) g;
+	ok := true;
+END
+$$;
+
+-- Confirms a held group with its token: false when the token is wrong or the hold ran out.
+CREATE FUNCTION bench.s_confirm(p_group bigint, p_token uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad integer;
+BEGIN
+	SELECT count(*) FILTER (WHERE b.status <> 'held' OR b.token <> p_token OR b.expires_at <= now())
+	  INTO bad
+	  FROM (SELECT * FROM bench.seat_booking WHERE group_id = p_group ORDER BY seat_id FOR UPDATE) b;
+	IF bad > 0 THEN
+		RETURN false;
+	END IF;
+	UPDATE bench.seat s SET state = 'sold', hold_until = NULL
+	  FROM bench.seat_booking b
+	 WHERE b.group_id = p_group AND s.id = b.seat_id;
+	UPDATE bench.seat_booking SET status = 'confirmed', token = NULL, expires_at = NULL
+	 WHERE group_id = p_group;
+	RETURN true;
+END
+$$;
+
+-- Cancels a group: its seats are free again.
+CREATE FUNCTION bench.s_cancel(p_group bigint)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	WITH b AS (
+		UPDATE bench.seat_booking SET status = 'cancelled'
+		 WHERE group_id = p_group AND status IN ('held', 'confirmed')
+		RETURNING seat_id)
+	UPDATE bench.seat s SET state = 'free', holder = NULL, hold_until = NULL
+	  FROM b WHERE s.id = b.seat_id;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+-- Where the engine's rows of the seats begin: a reset removes everything of theirs above it.
+CREATE TABLE bench.seats_base AS
+SELECT (SELECT coalesce(max(id), 0) FROM booking.booking) AS engine_base;
+
+VACUUM (ANALYZE) booking.resource, bench.seat, bench.seat_booking;
