@@ -224,7 +224,7 @@ COMMENT ON TABLE @extschema@.attempt IS
 COMMENT ON COLUMN @extschema@.attempt.id IS 'attempt id, in the order attempts were written (no index as shipped)';
 COMMENT ON COLUMN @extschema@.attempt.at IS 'when the attempt was decided';
 COMMENT ON COLUMN @extschema@.attempt.role IS 'the database role that made the call';
-COMMENT ON COLUMN @extschema@.attempt.action IS 'book (a book_slot() call), extend, or a change of status: confirm, approve, release, cancel, expire, promote, complete, update';
+COMMENT ON COLUMN @extschema@.attempt.action IS 'book (a book_slot() call), book_many (one row per resource of a book_many() call), replay (a retry with an idempotency key), extend, or a change of status: confirm, approve, release, cancel, expire, promote, complete, update';
 COMMENT ON COLUMN @extschema@.attempt.holder IS 'the holder asked for';
 COMMENT ON COLUMN @extschema@.attempt.resource_id IS 'the resource asked for';
 COMMENT ON COLUMN @extschema@.attempt.spots IS 'the spots asked for';

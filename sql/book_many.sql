@@ -56,6 +56,11 @@ SELECT * FROM booking.book_many(ARRAY[6, 3], holder => 'eve', hold => '5 minutes
 SELECT resource_id, expires_at - created_at AS life
 FROM booking.extend((SELECT min(booking_id) FROM cart3), (SELECT min(hold_token::text)::uuid FROM cart3), '10 minutes')
 ORDER BY resource_id;
+-- every resource's max_hold counts for a group: seat 6 allows 20 minutes in all (22023), even
+-- when the row named is seat 3's, which has no limit
+UPDATE booking.resource SET max_hold = '20 minutes' WHERE id = 6;
+SELECT * FROM booking.extend((SELECT min(booking_id) FROM cart3), (SELECT min(hold_token::text)::uuid FROM cart3), '10 minutes');
+\echo :LAST_ERROR_SQLSTATE
 
 -- timeline resources: the same range on both rooms, or neither; a conflict offers alternatives
 SELECT ok, resource_id, status FROM booking.book_many(ARRAY[7, 8], 1, '[2030-04-01 09:00, 2030-04-01 10:00)', 'fay');

@@ -61,5 +61,28 @@ SELECT ok, status FROM booking.book_slot(:court, 1, '[2030-05-02 09:00, 2030-05-
 UPDATE booking.booking SET during = '[2030-05-03 09:00, 2030-05-03 10:00)' WHERE holder = 'ann' AND resource_id = :court;
 SELECT holder, during FROM booking.booking WHERE resource_id = :court ORDER BY id;
 
+-- a COPY is a bulk load of rows as they were (it is how pg_dump's output restores them): the
+-- policies on new requests (per-holder limits, notice, horizon) do not apply to it; capacity and
+-- the overlap rule do
+INSERT INTO booking.resource (name, capacity, timeline, min_notice) VALUES ('desk', 1, true, '1 day');
+SELECT id AS desk FROM booking.resource WHERE name = 'desk' \gset
+UPDATE booking.resource SET capacity = capacity + 1 WHERE id = :gym;
+SELECT count(*) AS ann_active_on_gym FROM booking.booking
+ WHERE holder = 'ann' AND resource_id = :gym AND status = 'confirmed';
+COPY booking.booking (resource_id, holder) FROM STDIN;
+1	ann
+\.
+SELECT count(*) AS ann_active_on_gym FROM booking.booking
+ WHERE holder = 'ann' AND resource_id = :gym AND status = 'confirmed';
+INSERT INTO booking.booking (resource_id, holder, during) VALUES (:desk, 'ann', '[2020-01-01 09:00, 2020-01-01 10:00)');
+\echo :LAST_ERROR_SQLSTATE
+COPY booking.booking (resource_id, holder, during) FROM STDIN;
+4	ann	[2020-01-01 09:00, 2020-01-01 10:00)
+\.
+COPY booking.booking (resource_id, holder, during) FROM STDIN;
+4	ben	[2020-01-01 09:30, 2020-01-01 10:30)
+\.
+SELECT holder, during FROM booking.booking WHERE resource_id = :desk ORDER BY id;
+
 SELECT action, holder, ok, reason FROM booking.attempt WHERE NOT ok ORDER BY id;
 SELECT * FROM booking.verify();

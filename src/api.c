@@ -351,7 +351,6 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 		pair_state(pair_by_id(BOOKING_OWN_PAIR), values[RESULT_STATUS], false) == STATE_WAITLISTED)
 		values[RESULT_OK] = BoolGetDatum(false);
 	isnull[RESULT_BOOKING_ID] = false;
-	values[RESULT_STATUS] = SPI_getbinval(tup, desc, 5, &isnull[RESULT_STATUS]);
 	values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
 	isnull[RESULT_RESOURCE_ID] = false;
 	values[RESULT_SPOTS] = Int32GetDatum(spots);
@@ -392,7 +391,7 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 	rec.spots = spots;
 	rec.during = during;
 	rec.during_null = during_null;
-	rec.ok = true;
+	rec.ok = DatumGetBool(values[RESULT_OK]);
 	rec.booking_id = booking_id;
 	rec.idempotency_key = key;
 	audit_attempt(&rec);
@@ -544,9 +543,13 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	else if (!soft.refused)
 		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
 
-	/* no room: the request waits, where the call or else the resource says it may */
+	/*
+	 * No room: the request waits, where the call or else the resource says it may; not for more
+	 * spots than the resource has at all, which no cancellation could ever free.
+	 */
 	if (!inserted && (soft.result.outcome == ADMIT_FULL || soft.result.outcome == ADMIT_CONFLICT ||
 					  soft.result.outcome == ADMIT_QUEUED) &&
+		!(soft.result.outcome != ADMIT_QUEUED && spots > soft.result.capacity) &&
 		may_wait(fcinfo, resource_id))
 	{
 		Oid			types[6] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, TEXTOID};

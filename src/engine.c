@@ -21,7 +21,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "tcop/pquery.h"
 #include "utils/lsyscache.h"
+#include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -42,6 +44,19 @@ bool
 engine_writing_counter(void)
 {
 	return counter_depth > 0;
+}
+
+/*
+ * Whether the statement running is a COPY FROM: a bulk load of rows as they were, which is how
+ * pg_dump's output restores them.  The rules that keep the data right (capacity at every
+ * instant, the resource existing, the state of a row) hold for it as for any write; the
+ * policies on new requests (min_notice and max_horizon, max_per_holder, the holder's rate) do
+ * not, or a restore would refuse the past bookings it is bringing back.
+ */
+bool
+engine_bulk_load(void)
+{
+	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY;
 }
 
 /*
@@ -247,14 +262,18 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	 * resource promotes on its own: the line moves first, and whoever still waits keeps the
 	 * room.  A direct INSERT is judged on the room alone: it is how a restore or an import
 	 * writes rows back as they were, waiting rows before the bookings that came after them.
+	 * Holds past due go first: their spots belong to the line too.
 	 */
-	if (fresh && waitlist_first(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id) &&
-		(waitlist_promote(pair, resource_id, false) == 0 ||
-		 waitlist_first(pair, resource_id, &waiting)))
+	if (fresh && waitlist_first(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
 	{
-		result->outcome = ADMIT_QUEUED;
-		result->waiting_id = waiting;
-		return ADMIT_QUEUED;
+		(void) engine_expire_holds(pair, resource_id, PG_INT32_MAX);
+		(void) waitlist_promote(pair, resource_id, false);
+		if (waitlist_first(pair, resource_id, &waiting))
+		{
+			result->outcome = ADMIT_QUEUED;
+			result->waiting_id = waiting;
+			return ADMIT_QUEUED;
+		}
 	}
 
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
@@ -348,7 +367,7 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, bool
 	result->capacity = rule.capacity;
 
 	/* notice and horizon: a policy on new ranges, not on rows already booked */
-	if (!claim->is_block && new_range)
+	if (!claim->is_block && new_range && !engine_bulk_load())
 	{
 		switch (timeline_timing(&rule, claim->span.lo))
 		{
@@ -487,7 +506,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	 * The holder's limit counts when a row starts to take spots on a resource for its holder:
 	 * a new row, a status that starts consuming, a move, another holder.
 	 */
-	if (has && new_claim->holder != NULL &&
+	if (has && new_claim->holder != NULL && !engine_bulk_load() &&
 		!(had && same_resource && old_claim->holder != NULL &&
 		  strcmp(old_claim->holder, new_claim->holder) == 0))
 	{
@@ -499,8 +518,21 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* A new booking counts against its holder's rate, before any resource is locked. */
+	/* The advisory locks of every resource involved, in ascending id order. */
+	if (had && has && !same_resource)
+	{
+		lock_resource(pair, Min(old_claim->resource_id, new_claim->resource_id));
+		lock_resource(pair, Max(old_claim->resource_id, new_claim->resource_id));
+	}
+	else
+		lock_resource(pair, has ? new_claim->resource_id : old_claim->resource_id);
+
+	/*
+	 * A new booking counts against its holder's rate, under the resource's lock: the rate's row
+	 * is always locked after the resources, by book_slot() and book_many() alike.
+	 */
 	if (old_claim == NULL && has && new_claim->holder != NULL && booking_holder_rate_limit > 0 &&
+		!engine_bulk_load() &&
 		pair->holder_att != InvalidAttrNumber)
 	{
 		int32		attempts;
@@ -516,15 +548,6 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 			return ADMIT_RATE_LIMITED;
 		}
 	}
-
-	/* The advisory locks of every resource involved, in ascending id order. */
-	if (had && has && !same_resource)
-	{
-		lock_resource(pair, Min(old_claim->resource_id, new_claim->resource_id));
-		lock_resource(pair, Max(old_claim->resource_id, new_claim->resource_id));
-	}
-	else
-		lock_resource(pair, has ? new_claim->resource_id : old_claim->resource_id);
 
 	if (has && new_claim->has_range)
 	{

@@ -84,6 +84,7 @@ extern CounterOutcome engine_counter_statement(BookingPair *pair, int64 resource
 											   bool conditional, int32 *capacity, int32 *reserved,
 											   bool *is_timeline, const struct HolderCheck *hc);
 extern bool engine_writing_counter(void);
+extern bool engine_bulk_load(void);
 extern uint64 engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max);
 extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);
 extern void engine_xact_reset(void);

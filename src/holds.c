@@ -40,9 +40,10 @@ PG_FUNCTION_INFO_V1(booking_extend);
 PG_FUNCTION_INFO_V1(booking_expire_holds);
 
 static SPIPlanPtr lock_plan = NULL;
-static SPIPlanPtr confirm_plan = NULL;
-static SPIPlanPtr release_plan = NULL;
-static SPIPlanPtr extend_plan = NULL;
+/* each UPDATE twice: [0] for one row (by id), [1] for a group's held rows (by group_id) */
+static SPIPlanPtr confirm_plan[2];
+static SPIPlanPtr release_plan[2];
+static SPIPlanPtr extend_plan[2];
 static SPIPlanPtr rule_plan = NULL;
 static SPIPlanPtr due_plan = NULL;
 
@@ -208,12 +209,13 @@ lock_hold(int64 booking_id, HoldRow *row)
 
 /*
  * A group's hold is one: locks the group's resources (ascending, as book_many() took them) and
- * its held rows, so that the UPDATE that follows changes them all at once.  SPI connected.
+ * its held rows, so that the UPDATE that follows changes them all at once.  Returns how many
+ * rows, with their resources (ascending) in *resource_ids.  SPI connected.
  */
 static SPIPlanPtr group_lock_plan = NULL;
 
-static void
-lock_group(const HoldRow *row)
+static int
+lock_group(const HoldRow *row, int64 **resource_ids)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(row->group_id)};
@@ -221,8 +223,9 @@ lock_group(const HoldRow *row)
 	uint64		i;
 	int			ret;
 
+	*resource_ids = NULL;
 	if (!row->has_group)
-		return;
+		return 0;
 	kept_plan(&group_lock_plan,
 			  "SELECT resource_id FROM " BOOKING_SCHEMA ".booking"
 			  " WHERE group_id = $1 AND status = 'held' ORDER BY resource_id FOR UPDATE",
@@ -238,19 +241,29 @@ lock_group(const HoldRow *row)
 		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) SPI_processed);
+	*resource_ids = ids;
+	return (int) SPI_processed;
 }
 
-/* The rows an UPDATE of a hold changes: the one row, or its whole group's held rows. */
-#define HOLD_ROWS " WHERE CASE WHEN $2::pg_catalog.int8 IS NULL THEN id = $1" \
-	" ELSE group_id = $2 AND status = 'held' END RETURNING *"
-
-static void
-hold_args(const HoldRow *row, Datum *args, char *nulls)
+/*
+ * The kept UPDATE of a hold: SET set_clause on the one row (by id) or, for a group, on its held
+ * rows (by group_id), each through an index.  $1 is the id or the group; extra ($2, if any) a
+ * timestamptz.  Sets args[0] and nulls.
+ */
+static SPIPlanPtr
+hold_update_plan(SPIPlanPtr *slots, const char *set_clause, bool extra, const HoldRow *row,
+				 Datum *args, char *nulls)
 {
-	args[0] = Int64GetDatum(row->id);
-	args[1] = Int64GetDatum(row->group_id);
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	int			which = row->has_group ? 1 : 0;
+	char	   *sql = psprintf("UPDATE " BOOKING_SCHEMA ".booking SET %s, updated_at = pg_catalog.now()"
+							   " WHERE %s RETURNING *", set_clause,
+							   which ? "group_id = $1 AND status = 'held'" : "id = $1");
+
+	args[0] = Int64GetDatum(which ? row->group_id : row->id);
 	nulls[0] = ' ';
-	nulls[1] = row->has_group ? ' ' : 'n';
+	nulls[1] = ' ';
+	return kept_plan(&slots[which], sql, extra ? 2 : 1, types);
 }
 
 /*
@@ -318,7 +331,8 @@ booking_confirm(PG_FUNCTION_ARGS)
 	HoldRow		row;
 	Datum		args[2];
 	char		nulls[2];
-	Oid			types[2] = {INT8OID, INT8OID};
+	SPIPlanPtr	plan;
+	int64	   *group_resources;
 
 	require_arg(fcinfo, 0, "booking_id");
 	booking_id = PG_GETARG_INT64(0);
@@ -330,17 +344,14 @@ booking_confirm(PG_FUNCTION_ARGS)
 	if (strcmp(row.status, "pending") != 0)
 	{
 		check_hold(&row, fcinfo, 1, "confirmed");
-		lock_group(&row);
+		(void) lock_group(&row, &group_resources);
 	}
 	else
 		row.has_group = false;	/* an approval is of one row */
-	kept_plan(&confirm_plan,
-			  "UPDATE " BOOKING_SCHEMA ".booking"
-			  " SET status = 'confirmed', expires_at = NULL, hold_token_digest = NULL,"
-			  "     updated_at = pg_catalog.now()" HOLD_ROWS,
-			  2, types);
-	hold_args(&row, args, nulls);
-	update_and_return(confirm_plan, args, nulls, store);
+	plan = hold_update_plan(confirm_plan,
+							"status = 'confirmed', expires_at = NULL, hold_token_digest = NULL",
+							false, &row, args, nulls);
+	update_and_return(plan, args, nulls, store);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -359,7 +370,8 @@ booking_release(PG_FUNCTION_ARGS)
 	HoldRow		row;
 	Datum		args[2];
 	char		nulls[2];
-	Oid			types[2] = {INT8OID, INT8OID};
+	SPIPlanPtr	plan;
+	int64	   *group_resources;
 
 	require_arg(fcinfo, 0, "booking_id");
 	booking_id = PG_GETARG_INT64(0);
@@ -369,14 +381,10 @@ booking_release(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	lock_hold(booking_id, &row);
 	check_hold(&row, fcinfo, 1, "released");
-	lock_group(&row);
-	kept_plan(&release_plan,
-			  "UPDATE " BOOKING_SCHEMA ".booking"
-			  " SET status = 'cancelled', hold_token_digest = NULL, updated_at = pg_catalog.now()"
-			  HOLD_ROWS,
-			  2, types);
-	hold_args(&row, args, nulls);
-	update_and_return(release_plan, args, nulls, store);
+	(void) lock_group(&row, &group_resources);
+	plan = hold_update_plan(release_plan, "status = 'cancelled', hold_token_digest = NULL",
+							false, &row, args, nulls);
+	update_and_return(plan, args, nulls, store);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -399,10 +407,13 @@ booking_extend(PG_FUNCTION_ARGS)
 	bool		no_max;
 	Datum		ttl;
 	Datum		new_expiry;
-	Datum		args[3];
-	char		nulls[3];
-	Oid			types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
+	Datum		args[2];
+	char		nulls[2];
+	SPIPlanPtr	plan;
 	AttemptRecord rec;
+	int64	   *group_resources;
+	int			ngroup;
+	int			i;
 
 	require_arg(fcinfo, 0, "booking_id");
 	booking_id = PG_GETARG_INT64(0);
@@ -422,26 +433,29 @@ booking_extend(PG_FUNCTION_ARGS)
 						   : DatumGetCString(DirectFunctionCall1(interval_out, by)))));
 	new_expiry = DirectFunctionCall2(timestamptz_pl_interval,
 									 TimestampTzGetDatum(row.expires_at), by);
-	if (!no_max)
+	/* the hold's whole life within the max_hold of its resource, of every one for a group */
+	ngroup = lock_group(&row, &group_resources);
+	for (i = -1; i < ngroup; i++)
 	{
-		Datum		limit = DirectFunctionCall2(timestamptz_pl_interval,
-												TimestampTzGetDatum(row.created_at), max_hold);
+		int64		rid = i < 0 ? row.resource_id : group_resources[i];
 
-		if (DatumGetTimestampTz(new_expiry) > DatumGetTimestampTz(limit))
-			report_too_long(row.resource_id,
-							DirectFunctionCall2(timestamp_mi, new_expiry,
-												TimestampTzGetDatum(row.created_at)),
-							max_hold);
+		if (i >= 0)
+			read_hold_rule(rid, &max_hold, &no_max, &ttl);
+		if (!no_max)
+		{
+			Datum		limit = DirectFunctionCall2(timestamptz_pl_interval,
+													TimestampTzGetDatum(row.created_at), max_hold);
+
+			if (DatumGetTimestampTz(new_expiry) > DatumGetTimestampTz(limit))
+				report_too_long(rid,
+								DirectFunctionCall2(timestamp_mi, new_expiry,
+													TimestampTzGetDatum(row.created_at)),
+								max_hold);
+		}
 	}
-	lock_group(&row);
-	kept_plan(&extend_plan,
-			  "UPDATE " BOOKING_SCHEMA ".booking"
-			  " SET expires_at = $3, updated_at = pg_catalog.now()" HOLD_ROWS,
-			  3, types);
-	hold_args(&row, args, nulls);
-	args[2] = new_expiry;
-	nulls[2] = ' ';
-	update_and_return(extend_plan, args, nulls, store);
+	plan = hold_update_plan(extend_plan, "expires_at = $2", true, &row, args, nulls);
+	args[1] = new_expiry;
+	update_and_return(plan, args, nulls, store);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.action = "extend";

@@ -15,7 +15,7 @@ SELECT (SELECT count(DISTINCT group_id) FROM booking.attempt a
 								 AND status IN ('held', 'pending', 'confirmed', 'completed')
 							   GROUP BY resource_id HAVING count(*) > 1) x),
 	   (SELECT count(DISTINCT group_id) FROM bench.seat_booking WHERE status IN ('confirmed', 'cancelled')
-		   AND token IS NULL),
+		   AND token IS NULL AND holder <> 'history'),
 	   (SELECT count(*) FROM (SELECT seat_id FROM bench.seat_booking
 							   WHERE status IN ('held', 'confirmed')
 							   GROUP BY seat_id HAVING count(*) > 1) x);

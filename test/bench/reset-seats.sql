@@ -1,16 +1,18 @@
 -- test/bench/reset-seats.sql
--- Every seat free again on both sides, an empty audit, no dead tuples, a fresh checkpoint.  The
+-- Every seat free again on both sides (the history rows of setup-seats.sql stay), an empty
+-- audit, no dead tuples, a fresh checkpoint.  The
 -- engine's rows go with its triggers off; booking.repair() then rewrites the seats' counters.
 
 \set ON_ERROR_STOP on
 
 SET session_replication_role = replica;
-DELETE FROM booking.booking WHERE resource_id BETWEEN 30001 AND 39999;
+DELETE FROM booking.booking
+WHERE resource_id BETWEEN 30001 AND 39999 AND id > (SELECT engine_base FROM bench.seats_base);
 RESET session_replication_role;
 DO $$ BEGIN PERFORM * FROM booking.repair(); END $$;
 TRUNCATE booking.attempt;
 
-TRUNCATE bench.seat_booking;
+DELETE FROM bench.seat_booking WHERE id > (SELECT peer_base FROM bench.seats_base);
 UPDATE bench.seat SET state = 'free', holder = NULL, hold_until = NULL WHERE state <> 'free';
 
 VACUUM booking.resource, booking.booking, booking.attempt, bench.seat, bench.seat_booking;

@@ -188,7 +188,7 @@ if has_part timeline; then
 fi
 if has_part seats; then
 	say "setting up the seat-map part: $SEATS seats on each side"
-	pg -v seats="$SEATS" -f "$WORK/setup-seats.sql" >/dev/null
+	pg -v seats="$SEATS" -v history="${BENCH_SEATS_HISTORY:-20000}" -f "$WORK/setup-seats.sql" >/dev/null
 	WORKLOADS+=(s)
 fi
 

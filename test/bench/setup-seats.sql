@@ -114,8 +114,17 @@ BEGIN
 END
 $$;
 
--- Where the engine's rows of the seats begin: a reset removes everything of theirs above it.
-CREATE TABLE bench.seats_base AS
-SELECT (SELECT coalesce(max(id), 0) FROM booking.booking) AS engine_base;
+-- History on both sides: :history old bookings of the seats, long cancelled, so that the tables
+-- are not empty when the run's statements are planned (as they would not be in production).
+INSERT INTO booking.booking (resource_id, holder, status, group_id)
+SELECT 30001 + g % :seats, 'history', 'cancelled', g / 4 FROM pg_catalog.generate_series(1, :history) g;
+INSERT INTO bench.seat_booking (seat_id, holder, status, group_id)
+SELECT 30001 + g % :seats, 'history', 'cancelled', g / 4 FROM pg_catalog.generate_series(1, :history) g;
+SELECT pg_catalog.setval('bench.seat_group_seq', :history);
 
-VACUUM (ANALYZE) booking.resource, bench.seat, bench.seat_booking;
+-- Where the rows of a run begin: a reset removes everything above.
+CREATE TABLE bench.seats_base AS
+SELECT (SELECT coalesce(max(id), 0) FROM booking.booking) AS engine_base,
+	   (SELECT coalesce(max(id), 0) FROM bench.seat_booking) AS peer_base;
+
+VACUUM (ANALYZE) booking.resource, booking.booking, bench.seat, bench.seat_booking;

@@ -6,9 +6,9 @@
 # positions; booking.pair only its rows past the extension's own (WHERE id > 1).  A database
 # with bookings in every status, refusals in the audit, cancellations, moves and deletions is
 # dumped and restored four ways:
-#   custom format through pg_restore, plain SQL through psql, directory format restored with
-#   two jobs, and a data-only dump restored with --disable-triggers into a database where the
-#   extension was created first.
+#   custom format through pg_restore, plain SQL through psql, directory format dumped with two
+#   jobs (and restored in one), and a data-only dump restored with --disable-triggers into a
+#   database where the extension was created first.
 # Each copy must hold the same rows (every column), the same counters and sequence positions,
 # one booking.pair row, an empty verify(), and an engine that goes on admitting and refusing
 # with new ids past the old ones.
@@ -55,6 +55,13 @@ SELECT min(id), 'web checkout', 1, 'held', '2100-01-01 00:00+00', '\x00ff10'::by
   FROM booking.resource WHERE capacity - spots_reserved >= 1;
 DELETE FROM booking.booking WHERE status = 'confirmed' AND id % 13 = 0;
 UPDATE booking.resource SET capacity = capacity + 3 WHERE id IN (5, 6);
+-- Policies on new requests that past bookings no longer meet: a restore must bring them back.
+UPDATE booking.resource SET max_per_holder = 0 WHERE id = 7;
+INSERT INTO booking.resource (name, capacity, timeline) VALUES ('studio', 1, true);
+INSERT INTO booking.booking (resource_id, holder, during)
+SELECT max(id), 'early bird', tstzrange(now() + interval '1 hour', now() + interval '2 hours')
+  FROM booking.resource;
+UPDATE booking.resource SET min_notice = '1 day' WHERE name = 'studio';
 });
 
 # Counters against rows, without the engine's help: one row per broken resource.
