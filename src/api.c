@@ -665,8 +665,7 @@ booking_cancel(PG_FUNCTION_ARGS)
 		Oid			types[1] = {INT8OID};
 
 		kept_plan(&lock_booking_plan,
-				  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking"
-				  " WHERE id = $1 FOR UPDATE",
+				  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking WHERE id = $1",
 				  1, types);
 	}
 	{
@@ -678,33 +677,39 @@ booking_cancel(PG_FUNCTION_ARGS)
 				  "     meta = CASE WHEN $2 IS NULL THEN meta ELSE"
 				  "            COALESCE(meta, '{}'::pg_catalog.jsonb)"
 				  "            || pg_catalog.jsonb_build_object('cancel_reason', $2) END"
-				  " WHERE id = $1 RETURNING *",
+				  " WHERE id = $1 AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
+				  " RETURNING *",
 				  2, types);
 	}
 
+	/*
+	 * One statement: the UPDATE locks the row and, at READ COMMITTED, judges its newest
+	 * version, so a cancellation racing another finds the row already cancelled.  Only when it
+	 * changed nothing does a look at the row say why.
+	 */
 	args[0] = Int64GetDatum(booking_id);
-	ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "locking the booking failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("booking %lld does not exist", (long long) booking_id)));
-	current = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (strcmp(current, "cancelled") == 0 || strcmp(current, "expired") == 0 ||
-		strcmp(current, "completed") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("booking %lld cannot be cancelled", (long long) booking_id),
-				 errdetail("Its status is %s.", current)));
-
 	if (PG_ARGISNULL(1))
 		nulls[1] = 'n';
 	else
 		args[1] = PG_GETARG_DATUM(1);
 	ret = SPI_execute_plan(cancel_plan, args, nulls, false, 0);
-	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "cancelling the booking failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+	{
+		ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "reading the booking failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("booking %lld does not exist", (long long) booking_id)));
+		current = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("booking %lld cannot be cancelled", (long long) booking_id),
+				 errdetail("Its status is %s.", current)));
+	}
 	tuplestore_puttuple(store, SPI_tuptable->vals[0]);
 
 
