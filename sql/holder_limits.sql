@@ -74,6 +74,9 @@ COPY booking.booking (resource_id, holder) FROM STDIN;
 \.
 SELECT count(*) AS ann_active_on_gym FROM booking.booking
  WHERE holder = 'ann' AND resource_id = :gym AND status = 'confirmed';
+-- only COPY ... FROM: a COPY (query) TO whose query books is held to the policies
+INSERT INTO booking.resource (name, capacity, max_per_holder) VALUES ('spa', 5, 0);
+COPY (SELECT ok, reason FROM booking.book_slot((SELECT id FROM booking.resource WHERE name = 'spa'), 1, holder => 'ann')) TO STDOUT;
 INSERT INTO booking.booking (resource_id, holder, during) VALUES (:desk, 'ann', '[2020-01-01 09:00, 2020-01-01 10:00)');
 \echo :LAST_ERROR_SQLSTATE
 COPY booking.booking (resource_id, holder, during) FROM STDIN;

@@ -45,6 +45,8 @@ SELECT ok, status, waitlist_position, reason FROM booking.book_slot(:spin, 1, ho
 INSERT INTO booking.booking (resource_id, holder) VALUES (:spin, 'gus');
 SELECT holder, status FROM booking.booking WHERE holder = 'gus';
 
+-- a request for more spots than the class has at all never waits: nothing could ever free them
+SELECT ok, status, booking_id, reason FROM booking.book_slot(:spin, 3, holder => 'hugo', waitlist => true);
 -- a higher capacity promotes too: 4 spots, cat (2) comes in; dan and fay wait for the next
 UPDATE booking.resource SET capacity = 4 WHERE id = :spin;
 SELECT holder, spots, status FROM booking.booking WHERE resource_id = :spin ORDER BY id;

@@ -400,10 +400,11 @@ idempotent_replay(FunctionCallInfo fcinfo, TupleDesc tupdesc, const char *holder
 
 /*
  * Whether a refused request may wait: the call's waitlist argument, or else the resource's
- * waitlist setting.  The caller is connected to SPI.
+ * waitlist setting; never for more spots than the resource has at all, which no cancellation
+ * could ever free.  The caller is connected to SPI.
  */
 static bool
-may_wait(FunctionCallInfo fcinfo, int64 resource_id)
+may_wait(FunctionCallInfo fcinfo, int64 resource_id, int32 spots)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(resource_id)};
@@ -411,16 +412,21 @@ may_wait(FunctionCallInfo fcinfo, int64 resource_id)
 	Datum		d;
 	int			ret;
 
-	if (!PG_ARGISNULL(5))
-		return PG_GETARG_BOOL(5);
+	if (!PG_ARGISNULL(5) && !PG_GETARG_BOOL(5))
+		return false;
 	kept_plan(&waitlist_setting_plan,
-			  "SELECT waitlist FROM " BOOKING_SCHEMA ".resource WHERE id = $1", 1, types);
+			  "SELECT waitlist, capacity FROM " BOOKING_SCHEMA ".resource WHERE id = $1", 1, types);
 	ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->parent_owner, waitlist_setting_plan, args,
 						 NULL, false, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the resource failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		return false;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (isnull || spots > DatumGetInt32(d))
+		return false;
+	if (!PG_ARGISNULL(5))
+		return true;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return !isnull && DatumGetBool(d);
 }
@@ -549,8 +555,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	 */
 	if (!inserted && (soft.result.outcome == ADMIT_FULL || soft.result.outcome == ADMIT_CONFLICT ||
 					  soft.result.outcome == ADMIT_QUEUED) &&
-		!(soft.result.outcome != ADMIT_QUEUED && spots > soft.result.capacity) &&
-		may_wait(fcinfo, resource_id))
+		may_wait(fcinfo, resource_id, spots))
 	{
 		Oid			types[6] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, TEXTOID};
 		bool		n;

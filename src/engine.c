@@ -21,6 +21,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "tcop/pquery.h"
 #include "utils/lsyscache.h"
 #include "utils/portal.h"
@@ -56,7 +58,15 @@ engine_writing_counter(void)
 bool
 engine_bulk_load(void)
 {
-	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY;
+	PlannedStmt *stmt;
+
+	if (ActivePortal == NULL || ActivePortal->commandTag != CMDTAG_COPY ||
+		list_length(ActivePortal->stmts) != 1)
+		return false;
+	stmt = linitial_node(PlannedStmt, ActivePortal->stmts);
+	/* COPY ... FROM; not a COPY (query) TO, whose query may well write bookings */
+	return stmt->utilityStmt != NULL && IsA(stmt->utilityStmt, CopyStmt) &&
+		((CopyStmt *) stmt->utilityStmt)->is_from;
 }
 
 /*

@@ -14,8 +14,8 @@
  * booking.holder_rate and counted before the decision, refused attempts included (a refusal
  * that book_slot() returns commits with the caller's transaction; a direct write's error rolls
  * its count back with it).  Beyond it the attempt is refused: reason 'rate_limited', or 23514 on
- * constraint booking_rate_limit.  The count is taken before any resource's lock, so that its
- * row lock always comes first.
+ * constraint booking_rate_limit.  The count is taken under the resource's advisory lock, so that
+ * the rate's row is always locked after the resources, by book_slot() and book_many() alike.
  */
 #include "postgres.h"
 
