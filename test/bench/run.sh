@@ -50,7 +50,8 @@
 # Settings (environment): BENCH_PARTS ("pool timeline seats"), BENCH_SECONDS (10), BENCH_ROUNDS (3),
 # BENCH_CLIENTS (16), BENCH_JOBS (CPUs), BENCH_RESOURCES (1000), BENCH_BIG_ROWS (200000),
 # BENCH_ROOMS (100), BENCH_DAYS (730), BENCH_CAP3_DAYS (90), BENCH_TL_BASE_ROWS (1000),
-# BENCH_TL_BIG_ROWS (100000), BENCH_DIAG (1), BENCH_PORT (5504), BENCH_OUT, BENCH_KEEP (1: leave
+# BENCH_TL_BIG_ROWS (100000), BENCH_SEATS (2000), BENCH_SEATS_HISTORY (20000), BENCH_DIAG (1),
+# BENCH_PORT (5504), BENCH_OUT, BENCH_KEEP (1: leave
 # the cluster running), BENCH_COMMIT (the label printed when the tree is not a git checkout),
 # BENCH_INSTALL: "system" (the default) runs build_install into the system's PostgreSQL as the
 # other suites do (BENCH_SKIP_BUILD=1: measure what is installed); "private" builds a copy of the
