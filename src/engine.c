@@ -475,6 +475,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	AdmitOutcome outcome = ADMIT_OK;
 	HolderCheck holder_check;
 	const HolderCheck *hc = NULL;
+	bool		revived = false;
 
 	memset(result, 0, sizeof(AdmitResult));
 	result->outcome = ADMIT_OK;
@@ -503,7 +504,16 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 
 	if (!had && !has)
 		return ADMIT_OK;
-	if (same_resource && old_claim->spots == new_claim->spots &&
+	/*
+	 * A hold on a timeline that lives on (confirmed, sent for approval, or given a later expiry)
+	 * is judged again: a transaction that started after its expiry left it out and may have
+	 * booked its range, which this transaction, started before, cannot see as taken.
+	 */
+	if (same_resource && new_claim->has_range && old_claim->held && old_claim->has_expiry &&
+		(!new_claim->held || !new_claim->has_expiry || new_claim->expires > old_claim->expires))
+		revived = true;
+
+	if (!revived && same_resource && old_claim->spots == new_claim->spots &&
 		old_claim->has_range == new_claim->has_range &&
 		old_claim->is_block == new_claim->is_block &&
 		(!new_claim->has_range || (old_claim->span.lo == new_claim->span.lo &&

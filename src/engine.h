@@ -40,6 +40,9 @@ typedef struct RowClaim
 	bool		is_block;		/* an external busy block: takes the whole capacity */
 	bool		by_api;			/* a new row of book_slot() or book_many(): waits its turn */
 	char	   *holder;			/* its holder (the extension's own table), or NULL */
+	bool		held;			/* a hold (status held) */
+	bool		has_expiry;		/* with an expires_at */
+	TimestampTz expires;		/* that expires_at */
 } RowClaim;
 
 /* The state of a resource when a decision was made. */

@@ -140,6 +140,17 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->is_block = false;
 	claim->by_api = false;
 	claim->holder = NULL;
+	claim->held = false;
+	claim->has_expiry = false;
+	claim->expires = 0;
+	value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	if (pair->expires_att != InvalidAttrNumber && pair_state(pair, value, isnull) == STATE_HELD)
+	{
+		claim->held = true;
+		value = heap_getattr(tuple, pair->expires_att, desc, &isnull);
+		claim->has_expiry = !isnull;
+		claim->expires = isnull ? 0 : DatumGetTimestampTz(value);
+	}
 	if (pair->holder_att != InvalidAttrNumber)
 	{
 		value = heap_getattr(tuple, pair->holder_att, desc, &isnull);

@@ -21,8 +21,10 @@
 # violation.
 #
 # Then runs the timeline part, timeline.sh (see its header): 20 clients racing for one slot, and
-# random ranges on capacity-1 and capacity-3 timeline resources checked by an independent sweep.
-# Exits 1 when either part fails.
+# random ranges on capacity-1 and capacity-3 timeline resources checked by an independent sweep;
+# and the lifecycle part, lifecycle.sh (see its header): holds of short random lifetimes,
+# confirms, releases, extends, cancels and waitlists on a few resources, with every invariant
+# and each waitlist's arrival order checked at the end.  Exits 1 when any part fails.
 #
 # Connects where PGHOST/PGPORT/PGUSER point (a superuser; the extension must be installed).
 # Knobs: STRESS_DB, STRESS_RESOURCES, STRESS_HOT, STRESS_CLIENTS, STRESS_SECONDS, STRESS_DIRECT,
@@ -310,11 +312,15 @@ else
 fi
 
 # The timeline part (timeline.sh, its own database), replaying from the same seed unless
-# TL_SEED says otherwise.  The suite fails when either part does.
+# TL_SEED says otherwise; then the lifecycle part (lifecycle.sh, its own database: holds,
+# confirms, releases, cancels and waitlists), likewise with LC_SEED.  The suite fails when any
+# part does.
 TL_SEED=${TL_SEED:-$SEED} bash "$HERE/timeline.sh"
 tl_rc=$?
-if ((pool_rc != 0 || tl_rc != 0)); then
-	echo "stress: FAILED (pool part rc $pool_rc, timeline part rc $tl_rc)"
+LC_SEED=${LC_SEED:-$SEED} bash "$HERE/lifecycle.sh"
+lc_rc=$?
+if ((pool_rc != 0 || tl_rc != 0 || lc_rc != 0)); then
+	echo "stress: FAILED (pool part rc $pool_rc, timeline part rc $tl_rc, lifecycle part rc $lc_rc)"
 	exit 1
 fi
 echo "stress: PASSED"
