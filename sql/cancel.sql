@@ -5,13 +5,8 @@
 SET timezone = 'UTC';
 \set SHOW_CONTEXT never
 
--- start from empty tables and fresh ids, whatever ran before
-DELETE FROM booking.booking;
-DELETE FROM booking.resource;
-DELETE FROM booking.attempt;
-ALTER SEQUENCE booking.resource_id_seq RESTART;
-ALTER SEQUENCE booking.booking_id_seq RESTART;
-ALTER SEQUENCE booking.attempt_id_seq RESTART;
+-- start from empty tables and fresh ids, whatever ran before (one script for every file)
+\i sql/reset.inc
 
 -- (auto_promote off: the waiting row below is a list entry, not a queue; see waitlist.sql)
 INSERT INTO booking.resource (name, capacity, auto_promote) VALUES ('concert', 4, false);

@@ -6,13 +6,8 @@
 SET timezone = 'UTC';
 \set SHOW_CONTEXT never
 
--- start from empty tables and fresh ids, whatever ran before
-DELETE FROM booking.booking;
-DELETE FROM booking.resource;
-DELETE FROM booking.attempt;
-ALTER SEQUENCE booking.resource_id_seq RESTART;
-ALTER SEQUENCE booking.booking_id_seq RESTART;
-ALTER SEQUENCE booking.attempt_id_seq RESTART;
+-- start from empty tables and fresh ids, whatever ran before (one script for every file)
+\i sql/reset.inc
 
 INSERT INTO booking.resource (name, capacity, waitlist) VALUES ('spin class', 2, true);
 INSERT INTO booking.resource (name, capacity, waitlist, auto_promote) VALUES ('tasting', 1, false, false);

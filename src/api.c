@@ -112,6 +112,48 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 				 errmsg("%s must not be null", name)));
 }
 
+/* The spots argument of book_slot() and book_many(): not NULL (22004), positive (22023). */
+int32
+spots_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32		spots;
+
+	require_arg(fcinfo, argno, "spots");
+	spots = PG_GETARG_INT32(argno);
+	if (spots <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("spots must be greater than zero"),
+				 errdetail("spots is %d.", spots)));
+	return spots;
+}
+
+/* The holder argument: current_user when NULL. */
+char *
+holder_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? GetUserNameFromId(GetUserId(), false)
+		: text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * The start of a function of one booking (cancel, confirm, release, extend, promote): its id,
+ * which must not be NULL (22004), a materialized result in *store, and SPI connected.
+ */
+int64
+booking_call_begin(FunctionCallInfo fcinfo, Tuplestorestate **store)
+{
+	TupleDesc	desc;
+	int64		booking_id;
+
+	require_arg(fcinfo, 0, "booking_id");
+	booking_id = PG_GETARG_INT64(0);
+	*store = begin_materialize(fcinfo, &desc);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return booking_id;
+}
+
 /*
  * Sets up a materialized result for a set-returning function and returns the store; *desc gets
  * the result's row type.
@@ -465,16 +507,9 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	bool		isnull[RESULT_NATTS];
 
 	require_arg(fcinfo, 0, "resource_id");
-	require_arg(fcinfo, 1, "spots");
 	resource_id = PG_GETARG_INT64(0);
-	spots = PG_GETARG_INT32(1);
-	if (spots <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("spots must be greater than zero"),
-				 errdetail("spots is %d.", spots)));
-	holder = PG_ARGISNULL(3) ? GetUserNameFromId(GetUserId(), false)
-		: text_to_cstring(PG_GETARG_TEXT_PP(3));
+	spots = spots_arg(fcinfo, 1);
+	holder = holder_arg(fcinfo, 3);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -656,16 +691,10 @@ booking_cancel(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
 	int			ret;
-	TupleDesc	desc;
 	Tuplestorestate *store;
 	char	   *current;
 
-	require_arg(fcinfo, 0, "booking_id");
-	booking_id = PG_GETARG_INT64(0);
-	store = begin_materialize(fcinfo, &desc);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	booking_id = booking_call_begin(fcinfo, &store);
 	{
 		Oid			types[1] = {INT8OID};
 

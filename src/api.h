@@ -33,6 +33,9 @@ extern int	spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nu
 						   bool read_only, long count);
 extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern int32 spots_arg(FunctionCallInfo fcinfo, int argno);
+extern char *holder_arg(FunctionCallInfo fcinfo, int argno);
+extern int64 booking_call_begin(FunctionCallInfo fcinfo, Tuplestorestate **store);
 extern Tuplestorestate *begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc);
 
 /* api.c, shared with book_many() */

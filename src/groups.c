@@ -81,14 +81,8 @@ booking_book_many(PG_FUNCTION_ARGS)
 	int			ret;
 
 	require_arg(fcinfo, 0, "resource_ids");
-	require_arg(fcinfo, 1, "spots");
 	arr = PG_GETARG_ARRAYTYPE_P(0);
-	spots = PG_GETARG_INT32(1);
-	if (spots <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("spots must be greater than zero"),
-				 errdetail("spots is %d.", spots)));
+	spots = spots_arg(fcinfo, 1);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -114,8 +108,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("resource %lld appears twice in resource_ids", (long long) ids[i]),
 					 errhint("Ask for more spots on one resource with spots.")));
-	holder = PG_ARGISNULL(3) ? GetUserNameFromId(GetUserId(), false)
-		: text_to_cstring(PG_GETARG_TEXT_PP(3));
+	holder = holder_arg(fcinfo, 3);
 
 	store = begin_materialize(fcinfo, &desc);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) == TYPEFUNC_COMPOSITE)

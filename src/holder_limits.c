@@ -84,12 +84,8 @@ bool
 limits_holder_full(BookingPair *pair, int64 resource_id, const HolderCheck *hc, int32 max,
 				   int32 *count)
 {
-	Relation	rel;
-	Relation	index;
-	Snapshot	snapshot;
-	IndexScanDesc scan;
+	ChildScan	cs;
 	ScanKeyData keys[2];
-	TupleTableSlot *slot;
 	int32		n = 0;
 
 	*count = 0;
@@ -97,36 +93,27 @@ limits_holder_full(BookingPair *pair, int64 resource_id, const HolderCheck *hc, 
 		return false;
 	if (max <= 0)
 		return true;
-	rel = table_open(pair->child_relid, AccessShareLock);
-	index = index_open(pair->holder_index, AccessShareLock);
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	pair_scan_open(&cs, pair, pair->holder_index, true);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(resource_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(hc->holder));
-	keys[1].sk_collation = index->rd_indcollation[1];
-	scan = booking_index_beginscan(rel, index, snapshot, 2, 0);
-	index_rescan(scan, keys, 2, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	while (n < max && index_getnext_slot(scan, ForwardScanDirection, slot))
+	keys[1].sk_collation = cs.index->rd_indcollation[1];
+	pair_scan_start(&cs, keys, 2);
+	while (n < max && pair_scan_next(&cs))
 	{
 		bool		isnull;
-		Datum		d = slot_getattr(slot, pair->status_att, &isnull);
+		Datum		d = slot_getattr(cs.slot, pair->status_att, &isnull);
 
 		if (!pair_status_consumes(pair, d, isnull))
 			continue;
-		d = slot_getattr(slot, pair->child_key_att, &isnull);
+		d = slot_getattr(cs.slot, pair->child_key_att, &isnull);
 		if (!isnull && DatumGetInt64(d) == hc->exclude_row)
 			continue;
-		d = slot_getattr(slot, pair->holder_att, &isnull);
+		d = slot_getattr(cs.slot, pair->holder_att, &isnull);
 		if (isnull || strcmp(TextDatumGetCString(d), hc->holder) != 0)
 			continue;
 		n++;
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	pair_scan_close(&cs);
 	*count = n;
 	return n >= max;
 }

@@ -317,6 +317,36 @@ update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *st
 }
 
 /*
+ * confirm() and release(): the hold locked and checked (token, live, 55000 naming a status
+ * that is over), its group locked with it, and one UPDATE setting set_clause on the row or the
+ * group.  With approves, a pending booking is approved, one row, no token needed.
+ */
+static Datum
+resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const char *set_clause,
+			 bool approves)
+{
+	Tuplestorestate *store;
+	HoldRow		row;
+	Datum		args[2];
+	char		nulls[2];
+	int64	   *group_resources;
+	int64		booking_id = booking_call_begin(fcinfo, &store);
+
+	lock_hold(booking_id, &row);
+	if (approves && strcmp(row.status, "pending") == 0)
+		row.has_group = false;	/* an approval is of one row */
+	else
+	{
+		check_hold(&row, fcinfo, 1, verb);
+		(void) lock_group(&row, &group_resources);
+	}
+	update_and_return(hold_update_plan(plans, set_clause, false, &row, args, nulls), args, nulls,
+					  store);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
  * confirm(booking_id, hold_token) returns setof booking.booking
  *
  * A held booking becomes confirmed with its hold token; a pending one (awaiting approval) is
@@ -325,35 +355,8 @@ update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *st
 Datum
 booking_confirm(PG_FUNCTION_ARGS)
 {
-	int64		booking_id;
-	TupleDesc	desc;
-	Tuplestorestate *store;
-	HoldRow		row;
-	Datum		args[2];
-	char		nulls[2];
-	SPIPlanPtr	plan;
-	int64	   *group_resources;
-
-	require_arg(fcinfo, 0, "booking_id");
-	booking_id = PG_GETARG_INT64(0);
-	store = begin_materialize(fcinfo, &desc);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	lock_hold(booking_id, &row);
-	if (strcmp(row.status, "pending") != 0)
-	{
-		check_hold(&row, fcinfo, 1, "confirmed");
-		(void) lock_group(&row, &group_resources);
-	}
-	else
-		row.has_group = false;	/* an approval is of one row */
-	plan = hold_update_plan(confirm_plan,
-							"status = 'confirmed', expires_at = NULL, hold_token_digest = NULL",
-							false, &row, args, nulls);
-	update_and_return(plan, args, nulls, store);
-	SPI_finish();
-	return (Datum) 0;
+	return resolve_hold(fcinfo, "confirmed", confirm_plan,
+						"status = 'confirmed', expires_at = NULL, hold_token_digest = NULL", true);
 }
 
 /*
@@ -364,29 +367,8 @@ booking_confirm(PG_FUNCTION_ARGS)
 Datum
 booking_release(PG_FUNCTION_ARGS)
 {
-	int64		booking_id;
-	TupleDesc	desc;
-	Tuplestorestate *store;
-	HoldRow		row;
-	Datum		args[2];
-	char		nulls[2];
-	SPIPlanPtr	plan;
-	int64	   *group_resources;
-
-	require_arg(fcinfo, 0, "booking_id");
-	booking_id = PG_GETARG_INT64(0);
-	store = begin_materialize(fcinfo, &desc);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	lock_hold(booking_id, &row);
-	check_hold(&row, fcinfo, 1, "released");
-	(void) lock_group(&row, &group_resources);
-	plan = hold_update_plan(release_plan, "status = 'cancelled', hold_token_digest = NULL",
-							false, &row, args, nulls);
-	update_and_return(plan, args, nulls, store);
-	SPI_finish();
-	return (Datum) 0;
+	return resolve_hold(fcinfo, "released", release_plan,
+						"status = 'cancelled', hold_token_digest = NULL", false);
 }
 
 /*
@@ -399,7 +381,6 @@ Datum
 booking_extend(PG_FUNCTION_ARGS)
 {
 	int64		booking_id;
-	TupleDesc	desc;
 	Tuplestorestate *store;
 	HoldRow		row;
 	Datum		by;
@@ -415,12 +396,7 @@ booking_extend(PG_FUNCTION_ARGS)
 	int			ngroup;
 	int			i;
 
-	require_arg(fcinfo, 0, "booking_id");
-	booking_id = PG_GETARG_INT64(0);
-	store = begin_materialize(fcinfo, &desc);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	booking_id = booking_call_begin(fcinfo, &store);
 	lock_hold(booking_id, &row);
 	check_hold(&row, fcinfo, 1, "extended");
 	read_hold_rule(row.resource_id, &max_hold, &no_max, &ttl);

@@ -538,42 +538,25 @@ pair_at(int index)
 }
 
 /*
- * Whether a kind value says "block".  Enum columns compare OIDs; any other type compares its
- * text form.
+ * Which of n labels a value of a status or kind column is (-1: none of them, or NULL).  Enum
+ * columns compare OIDs (enum_oids[k], InvalidOid for a label the enum lacks); any other type
+ * compares its text form.
  */
-bool
-pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type)
-{
-	Oid			typoutput;
-	bool		varlena;
-
-	if (isnull)
-		return false;
-	if (OidIsValid(pair->kind_block))
-		return DatumGetObjectId(kind) == pair->kind_block;
-	getTypeOutputInfo(kind_type, &typoutput, &varlena);
-	return strcmp(OidOutputFunctionCall(typoutput, kind), "block") == 0;
-}
-
-/*
- * Whether a status value consumes capacity.  Enum columns compare OIDs; any other type compares
- * its text form with the configured labels.
- */
-bool
-pair_status_consumes(BookingPair *pair, Datum status, bool isnull)
+int
+pair_label_index(Datum value, bool isnull, Oid type, const Oid *enum_oids,
+				 const char *const *labels, int n)
 {
 	int			k;
 
 	if (isnull)
-		return false;
-	if (pair->consuming_enum != NULL)
+		return -1;
+	if (enum_oids != NULL)
 	{
-		Oid			v = DatumGetObjectId(status);
+		Oid			v = DatumGetObjectId(value);
 
-		for (k = 0; k < pair->nconsuming; k++)
-			if (pair->consuming_enum[k] == v)
-				return true;
-		return false;
+		for (k = 0; k < n; k++)
+			if (OidIsValid(enum_oids[k]) && enum_oids[k] == v)
+				return k;
 	}
 	else
 	{
@@ -581,13 +564,31 @@ pair_status_consumes(BookingPair *pair, Datum status, bool isnull)
 		bool		varlena;
 		char	   *s;
 
-		getTypeOutputInfo(pair->status_type, &typoutput, &varlena);
-		s = OidOutputFunctionCall(typoutput, status);
-		for (k = 0; k < pair->nconsuming; k++)
-			if (strcmp(pair->consuming[k], s) == 0)
-				return true;
-		return false;
+		getTypeOutputInfo(type, &typoutput, &varlena);
+		s = OidOutputFunctionCall(typoutput, value);
+		for (k = 0; k < n; k++)
+			if (strcmp(labels[k], s) == 0)
+				return k;
 	}
+	return -1;
+}
+
+/* Whether a kind value says "block". */
+bool
+pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type)
+{
+	static const char *const block[] = {"block"};
+
+	return pair_label_index(kind, isnull, kind_type,
+							OidIsValid(pair->kind_block) ? &pair->kind_block : NULL, block, 1) == 0;
+}
+
+/* Whether a status value consumes capacity (the pair's consuming labels). */
+bool
+pair_status_consumes(BookingPair *pair, Datum status, bool isnull)
+{
+	return pair_label_index(status, isnull, pair->status_type, pair->consuming_enum,
+							(const char *const *) pair->consuming, pair->nconsuming) >= 0;
 }
 
 /*
@@ -847,4 +848,47 @@ pair_integer(Datum value, Oid type)
 							format_type_be(type))));
 	}
 	return 0;					/* keep compiler quiet */
+}
+
+void
+pair_scan_open(ChildScan *cs, BookingPair *pair, Oid index, bool latest)
+{
+	cs->rel = table_open(pair->child_relid, AccessShareLock);
+	cs->index = index_open(index, AccessShareLock);
+	if (latest)
+	{
+		/* this transaction's own earlier writes too, as a new statement would see them */
+		CommandCounterIncrement();
+		cs->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	}
+	else
+		cs->snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	cs->scan = NULL;
+	cs->slot = NULL;
+}
+
+void
+pair_scan_start(ChildScan *cs, ScanKey keys, int nkeys)
+{
+	cs->scan = booking_index_beginscan(cs->rel, cs->index, cs->snapshot, nkeys, 0);
+	index_rescan(cs->scan, keys, nkeys, NULL, 0);
+	cs->slot = table_slot_create(cs->rel, NULL);
+}
+
+bool
+pair_scan_next(ChildScan *cs)
+{
+	return index_getnext_slot(cs->scan, ForwardScanDirection, cs->slot);
+}
+
+void
+pair_scan_close(ChildScan *cs)
+{
+	if (cs->slot != NULL)
+		ExecDropSingleTupleTableSlot(cs->slot);
+	if (cs->scan != NULL)
+		index_endscan(cs->scan);
+	UnregisterSnapshot(cs->snapshot);
+	index_close(cs->index, AccessShareLock);
+	table_close(cs->rel, AccessShareLock);
 }

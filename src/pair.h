@@ -11,7 +11,10 @@
 #include "access/attnum.h"
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "access/skey.h"
 #include "executor/spi.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 /*
  * The states of a booking the engine gives meaning to (see states.c), by their labels in
@@ -135,12 +138,35 @@ extern int	pair_count(void);
 extern BookingPair *pair_at(int index);
 
 extern int64 pair_integer(Datum value, Oid type);
+extern int	pair_label_index(Datum value, bool isnull, Oid type, const Oid *enum_oids,
+							 const char *const *labels, int n);
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
 extern BookingState pair_state(BookingPair *pair, Datum status, bool isnull);
 extern bool pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
 extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,
 								  bool latest);
+
+/*
+ * A scan of the child's rows through one of its indexes, straight through the access methods
+ * (the overlap search, the waiting rows, a holder's rows): pair_scan_open(), set the keys
+ * (cs.index is open for their collations), pair_scan_start(), pair_scan_next() until false,
+ * pair_scan_close().  With latest, rows are read as of now, this transaction's earlier writes
+ * included; otherwise with the transaction's snapshot.
+ */
+typedef struct ChildScan
+{
+	Relation	rel;
+	Relation	index;
+	Snapshot	snapshot;
+	struct IndexScanDescData *scan;
+	struct TupleTableSlot *slot;
+} ChildScan;
+
+extern void pair_scan_open(ChildScan *cs, BookingPair *pair, Oid index, bool latest);
+extern void pair_scan_start(ChildScan *cs, ScanKey keys, int nkeys);
+extern bool pair_scan_next(ChildScan *cs);
+extern void pair_scan_close(ChildScan *cs);
 
 extern void pair_init(void);
 extern void pair_xact_end(void);

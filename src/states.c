@@ -53,32 +53,11 @@ static const int allowed[NUM_STATES] = {
 BookingState
 pair_state(BookingPair *pair, Datum status, bool isnull)
 {
-	int			k;
+	int			k = pair_label_index(status, isnull, pair->status_type,
+									 pair->consuming_enum != NULL ? pair->state_enum : NULL,
+									 state_names, NUM_STATES);
 
-	if (isnull)
-		return STATE_OTHER;
-	if (pair->consuming_enum != NULL)
-	{
-		Oid			v = DatumGetObjectId(status);
-
-		for (k = 0; k < NUM_STATES; k++)
-			if (OidIsValid(pair->state_enum[k]) && pair->state_enum[k] == v)
-				return (BookingState) k;
-		return STATE_OTHER;
-	}
-	else
-	{
-		Oid			typoutput;
-		bool		varlena;
-		char	   *s;
-
-		getTypeOutputInfo(pair->status_type, &typoutput, &varlena);
-		s = OidOutputFunctionCall(typoutput, status);
-		for (k = 0; k < NUM_STATES; k++)
-			if (strcmp(state_names[k], s) == 0)
-				return (BookingState) k;
-		return STATE_OTHER;
-	}
+	return k < 0 ? STATE_OTHER : (BookingState) k;
 }
 
 bool

@@ -286,34 +286,24 @@ static int
 near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_row,
 			   bool decide, NearRow **out, TimelinePeak *waiting)
 {
-	Relation	rel = table_open(pair->child_relid, AccessShareLock);
-	Relation	index = index_open(pair->slot_index, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	Snapshot	snapshot;
-	IndexScanDesc scan;
+	ChildScan	cs;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
 	ScanKeyData key;
 	BOX		   *query = palloc(sizeof(BOX));
-	TupleTableSlot *slot;
 	int			n = 0;
 	int			size = 16;
 	NearRow    *rows = palloc(sizeof(NearRow) * size);
 
-	if (decide)
-	{
-		/* see this transaction's own earlier writes too, as a new statement would */
-		CommandCounterIncrement();
-		snapshot = RegisterSnapshot(GetLatestSnapshot());
-	}
-	else
-		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	pair_scan_open(&cs, pair, pair->slot_index, decide);
+	desc = RelationGetDescr(cs.rel);
 	query->low.x = query->high.x = (float8) resource_id;
 	query->low.y = (float8) search.lo;
 	query->high.y = (float8) search.hi;
 	ScanKeyInit(&key, 1, RTOverlapStrategyNumber, F_BOX_OVERLAP, PointerGetDatum(query));
-	scan = booking_index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	pair_scan_start(&cs, &key, 1);
+	slot = cs.slot;
+	while (pair_scan_next(&cs))
 	{
 		bool		isnull;
 		Datum		d;
@@ -383,11 +373,7 @@ near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_
 		}
 		n++;
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	pair_scan_close(&cs);
 	*out = rows;
 	return n;
 }

@@ -67,41 +67,28 @@ static SPIPlanPtr promote_plan = NULL;
 bool
 waitlist_first(BookingPair *pair, int64 resource_id, int64 *first_id)
 {
-	Relation	rel;
-	Relation	index;
-	Snapshot	snapshot;
-	IndexScanDesc scan;
+	ChildScan	cs;
 	ScanKeyData key;
-	TupleTableSlot *slot;
 	bool		found = false;
 
 	if (!OidIsValid(pair->waitlist_index))
 		return false;
-	rel = table_open(pair->child_relid, AccessShareLock);
-	index = index_open(pair->waitlist_index, AccessShareLock);
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	pair_scan_open(&cs, pair, pair->waitlist_index, true);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(resource_id));
-	scan = booking_index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	pair_scan_start(&cs, &key, 1);
+	while (pair_scan_next(&cs))
 	{
 		bool		isnull;
-		Datum		d = slot_getattr(slot, pair->status_att, &isnull);
+		Datum		d = slot_getattr(cs.slot, pair->status_att, &isnull);
 
 		if (pair_state(pair, d, isnull) != STATE_WAITLISTED)
 			continue;
-		d = slot_getattr(slot, pair->child_key_att, &isnull);
+		d = slot_getattr(cs.slot, pair->child_key_att, &isnull);
 		*first_id = isnull ? 0 : DatumGetInt64(d);
 		found = true;
 		break;
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	pair_scan_close(&cs);
 	return found;
 }
 
@@ -382,19 +369,13 @@ Datum
 booking_promote(PG_FUNCTION_ARGS)
 {
 	int64		booking_id;
-	TupleDesc	desc;
 	Tuplestorestate *store;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
 	char	   *status;
 	int			ret;
 
-	require_arg(fcinfo, 0, "booking_id");
-	booking_id = PG_GETARG_INT64(0);
-	store = begin_materialize(fcinfo, &desc);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	booking_id = booking_call_begin(fcinfo, &store);
 	kept_plan(&lock_plan,
 			  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
 			  1, types);

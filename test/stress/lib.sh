@@ -1,5 +1,24 @@
-# Shared by the stress scripts (run.sh, timeline.sh): sourced after each has set DB, WORK and
-# DIRECT and defined check_direct_errors (which SQLSTATEs its direct writers may meet).
+# Shared by the stress scripts (run.sh, timeline.sh, lifecycle.sh): sourced after each has set
+# DB and DIRECT and defined check_direct_errors (which SQLSTATEs its direct writers may meet).
+
+# The statuses that take capacity, as an SQL list.
+CONSUMING="'held', 'pending', 'confirmed', 'completed'"
+
+# stress_workdir NAME: a work directory of the part's own in $WORK, and PIDS for the background
+# jobs it starts; at exit the jobs are stopped and the directory removed.
+stress_workdir() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	PIDS=()
+	trap stress_cleanup EXIT
+}
+stress_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
 
 violations=0
 violation() {

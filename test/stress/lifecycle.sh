@@ -81,22 +81,9 @@ MAXLINE=${LC_MAXLINE:-3}
 # Holds on every resource, or (LC_TL_HOLDS=0) on the pools only.
 if [ "${LC_TL_HOLDS:-1}" = 0 ]; then HOLDRES=$NPOOL; else HOLDRES=$NRES; fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/booking-stress-lc.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
-
-CONSUMING="'held', 'pending', 'confirmed', 'completed'"
+stress_workdir booking-stress-lc
 
 # Counters against rows: the spots of the consuming rows on a pool (past-due holds included,
 # until marked expired), 0 on a timeline; and no pool over capacity.

@@ -40,20 +40,9 @@ SECONDS_RUN=${STRESS_SECONDS:-25}
 DIRECT=${STRESS_DIRECT:-4}
 SEED=${STRESS_SEED:-$(((RANDOM << 15) | RANDOM))}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/booking-stress.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
+stress_workdir booking-stress
 
 # Resources whose counter is not what their rows hold, or exceeds capacity, written without
 # the engine's help: one row per broken resource.

@@ -49,22 +49,9 @@ C1HI=7
 C3LO=8
 C3HI=11
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/booking-stress-tl.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
-
-CONSUMING="'held', 'pending', 'confirmed', 'completed'"
+stress_workdir booking-stress-tl
 
 # The independent sweep.  One line per timeline resource that goes over capacity at some
 # instant ('over|resource|capacity|instant|load' at the first such instant), followed by the
