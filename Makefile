@@ -16,6 +16,7 @@ OBJS = \
 	src/locks.o \
 	src/engine.o \
 	src/counter.o \
+	src/queue.o \
 	src/timeline.o \
 	src/audit.o \
 	src/triggers.o \

@@ -154,16 +154,32 @@ BEGIN
 	END LOOP;
 END
 $$;
-/* The waiting rows of each resource, first come first: promotion and admission read them here. */
-CREATE INDEX booking_waitlist_idx ON @extschema@.booking (resource_id, id)
-	WHERE status = 'waitlisted';
 /* The rows of a group (book_many()): a group's hold is confirmed, released and extended as one. */
 CREATE INDEX booking_group_idx ON @extschema@.booking (group_id) WHERE group_id IS NOT NULL;
-/* Holds by resource and expiry: the admission's lazy expiry and expire_holds() find them here. */
-CREATE INDEX booking_held_idx ON @extschema@.booking (resource_id, expires_at)
-	WHERE status = 'held';
 CREATE UNIQUE INDEX booking_idempotency_idx ON @extschema@.booking (holder, idempotency_key)
 	WHERE idempotency_key IS NOT NULL;
+/*
+ * The rows that wait for something: every held row (until it is resolved) and every waitlisted
+ * row (in line), by resource.  The engine's trigger keeps it on every write of booking.booking,
+ * and the admission finds a resource's due holds and its waiting line here.  So no index of
+ * booking.booking names status or expires_at, and a change of status (a confirm, a cancel)
+ * rewrites no index entry: it stays a HOT update.  Derived data, written only by the engine as
+ * the tables' owner; not dumped (a restore's rows rebuild it through the trigger), and checked
+ * by verify(), rebuilt by repair().
+ */
+CREATE TABLE @extschema@.queue (
+	resource_id bigint NOT NULL,
+	waiting boolean NOT NULL,
+	booking_id bigint NOT NULL,
+	due timestamptz
+);
+CREATE INDEX queue_key ON @extschema@.queue (resource_id, waiting, booking_id);
+COMMENT ON TABLE @extschema@.queue IS
+	'the held and the waitlisted rows of booking.booking by resource, kept by the engine''s trigger (internal)';
+COMMENT ON COLUMN @extschema@.queue.resource_id IS 'the row''s resource';
+COMMENT ON COLUMN @extschema@.queue.booking_id IS 'the row (booking.booking.id)';
+COMMENT ON COLUMN @extschema@.queue.waiting IS 'true: a waitlisted row, in line by booking_id; false: a held row';
+COMMENT ON COLUMN @extschema@.queue.due IS 'a held row''s expires_at';
 COMMENT ON TABLE @extschema@.booking IS
 	'one row per booking, hold, waitlist entry or external busy block; every INSERT, UPDATE and DELETE goes through the engine''s admission';
 COMMENT ON COLUMN @extschema@.booking.id IS 'booking id (64-bit)';
@@ -332,7 +348,9 @@ CREATE TRIGGER zz_booking_resource_guard
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.resource_guard('1');
 /*
  * Freed capacity goes to the waiting rows first: after a write that freed what a row took, or
- * raised a resource's capacity (src/waitlist.c).  Only such writes queue the trigger.
+ * raised a resource's capacity (src/waitlist.c).  The booking side has no WHEN clause: PostgreSQL
+ * parses a trigger's WHEN again in every statement, which costs more than the function's own
+ * test of the old status.
  */
 CREATE FUNCTION @extschema@.promote_trigger()
 RETURNS trigger
@@ -342,8 +360,7 @@ COMMENT ON FUNCTION @extschema@.promote_trigger() IS
 	'AFTER trigger: gives freed capacity to the waiting rows, first come first served, where the resource''s auto_promote is on';
 CREATE TRIGGER zz_booking_promote
 	AFTER UPDATE OR DELETE ON @extschema@.booking
-	FOR EACH ROW WHEN (OLD.status IN ('held', 'pending', 'confirmed', 'completed'))
-	EXECUTE FUNCTION @extschema@.promote_trigger('1');
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.promote_trigger('1');
 CREATE TRIGGER zz_booking_resource_promote
 	AFTER UPDATE OF capacity ON @extschema@.resource
 	FOR EACH ROW WHEN (NEW.capacity > OLD.capacity)
@@ -391,13 +408,14 @@ COMMENT ON FUNCTION @extschema@.book_many(bigint[], integer, pg_catalog.tstzrang
 
 CREATE FUNCTION @extschema@.cancel(
 	booking_id bigint,
-	reason text DEFAULT NULL)
+	reason text DEFAULT NULL,
+	whole_group boolean DEFAULT false)
 RETURNS SETOF @extschema@.booking
 LANGUAGE c
 VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_cancel';
-COMMENT ON FUNCTION @extschema@.cancel(bigint, text) IS
-	'cancels a booking and frees its spots; returns the cancelled row';
+COMMENT ON FUNCTION @extschema@.cancel(bigint, text, boolean) IS
+	'cancels a booking (with whole_group, every live row of its book_many() group) and frees its spots; returns the cancelled rows';
 
 CREATE FUNCTION @extschema@.confirm(
 	booking_id bigint,

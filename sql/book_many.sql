@@ -62,6 +62,28 @@ SELECT ok, resource_id, status FROM booking.book_many(ARRAY[7, 8], 1, '[2030-04-
 SELECT ok, resource_id, reason, alternatives
 FROM booking.book_many(ARRAY[7, 8], 1, '[2030-04-01 09:30, 2030-04-01 10:30)', 'gus');
 
+-- cancelling a group: cancel() of one row cancels that row alone; with whole_group, every live
+-- row of the row's group goes at once (its resources locked first, in ascending id order), and
+-- the rows already over stay as they are
+SELECT status, resource_id FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'ann' AND resource_id = 2));
+SELECT status, resource_id, meta->>'cancel_reason' AS reason
+FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'ann' AND resource_id = 2),
+                    'show moved', whole_group => true)
+ORDER BY resource_id;
+SELECT resource_id, status FROM booking.booking WHERE holder = 'ann' ORDER BY resource_id;
+SELECT id, spots_reserved FROM booking.resource WHERE id <= 3 ORDER BY id;
+-- fay's two rooms, both live: one call cancels both
+SELECT status, resource_id FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'fay' AND resource_id = 8), whole_group => true)
+ORDER BY resource_id;
+-- nothing of the group is live any more: 55000 naming the row's status
+SELECT * FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'ann' AND resource_id = 1), whole_group => true);
+\echo :LAST_ERROR_SQLSTATE
+-- a booking of no group: whole_group cancels just it
+SELECT booking_id AS lone FROM booking.book_slot(2, holder => 'hal') \gset
+SELECT status, resource_id, group_id FROM booking.cancel(:lone, whole_group => true);
+SELECT * FROM booking.cancel(424242, whole_group => true);
+\echo :LAST_ERROR_SQLSTATE
+
 -- errors, nothing written: NULL or empty list, a NULL in it, a seat twice, an unknown resource,
 -- spots <= 0, a range on a pool
 SELECT * FROM booking.book_many(NULL);

@@ -30,6 +30,7 @@
 #include "engine.h"
 #include "locks.h"
 #include "pair.h"
+#include "queue.h"
 #include "states.h"
 #include "timeline.h"
 #include "waitlist.h"
@@ -47,6 +48,7 @@ static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_hold_plan = NULL;
 static SPIPlanPtr insert_waiting_plan = NULL;
 static SPIPlanPtr waitlist_setting_plan = NULL;
+static int	insert_armed(SPIPlanPtr plan, Datum *args, char *nulls);
 static SPIPlanPtr lock_booking_plan = NULL;
 static SPIPlanPtr cancel_plan = NULL;
 
@@ -88,11 +90,22 @@ spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nulls, bool l
 SPIPlanPtr
 kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 {
+	return kept_plan_with(slot, sql, nargs, argtypes, 0);
+}
+
+/*
+ * kept_plan() with cursor options: CURSOR_OPT_GENERIC_PLAN for a statement whose custom plans
+ * the plan cache would otherwise keep making (one over an array parameter, whose size it cannot
+ * know, looks dearer as a generic plan than it is).
+ */
+SPIPlanPtr
+kept_plan_with(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes, int options)
+{
 	SPIPlanPtr	plan;
 
 	if (*slot != NULL && SPI_plan_is_valid(*slot))
 		return *slot;
-	plan = SPI_prepare(sql, nargs, argtypes);
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, options);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
@@ -284,9 +297,24 @@ alternatives_for(BookingPair *pair, const AdmitResult *refusal, int32 spots)
 int
 insert_softly(BookingPair *pair, SoftAdmission *soft, SPIPlanPtr plan, Datum *args, char *nulls)
 {
+	engine_soft_arm(soft, pair->child_relid);
+	return insert_armed(plan, args, nulls);
+}
+
+/* The same for book_many()'s INSERT of a group's rows, at most nrows of them. */
+int
+insert_group_softly(BookingPair *pair, SoftAdmission *soft, int64 group_id, int nrows,
+					SPIPlanPtr plan, Datum *args, char *nulls)
+{
+	engine_soft_arm_group(soft, pair->child_relid, group_id, nrows);
+	return insert_armed(plan, args, nulls);
+}
+
+static int
+insert_armed(SPIPlanPtr plan, Datum *args, char *nulls)
+{
 	volatile int ret = 0;
 
-	engine_soft_arm(soft, pair->child_relid);
 	PG_TRY();
 	{
 		ret = SPI_execute_plan(plan, args, nulls, false, 0);
@@ -554,7 +582,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 						 " idempotency_key, status, expires_at, hold_token_digest)"
 						 " VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8) RETURNING id, status",
 						 8, types);
-		hold_check_length(resource_id, PG_GETARG_DATUM(4), &expires_at);
+		hold_check_length(&resource_id, 1, PG_GETARG_DATUM(4), &expires_at);
 		hold_token = hold_token_new(&args[7]);
 		args[6] = expires_at;
 	}
@@ -678,12 +706,24 @@ booking_book_slot(PG_FUNCTION_ARGS)
 }
 
 /*
- * cancel(booking_id, reason) returns setof booking.booking
+ * cancel(booking_id, reason, whole_group) returns setof booking.booking
  *
- * Locks the booking row, refuses a booking already cancelled, expired or completed (55000), and
- * marks it cancelled with an UPDATE whose trigger gives its spots back and records the change in
- * booking.attempt.  Returns the cancelled row.
+ * Marks the booking cancelled with an UPDATE whose trigger gives its spots back and records the
+ * change in booking.attempt; refuses a booking already cancelled, expired or completed (55000).
+ * With whole_group, every row of the booking's group (book_many()) that is still live is
+ * cancelled in the same UPDATE, its resources locked first in ascending id order.  Returns the
+ * cancelled rows.
  */
+#define CANCEL_SET \
+	"UPDATE " BOOKING_SCHEMA ".booking" \
+	" SET status = 'cancelled', updated_at = pg_catalog.now()," \
+	"     meta = CASE WHEN $2 IS NULL THEN meta ELSE" \
+	"            COALESCE(meta, '{}'::pg_catalog.jsonb)" \
+	"            || pg_catalog.jsonb_build_object('cancel_reason', $2) END" \
+	" WHERE status IN ('held', 'pending', 'confirmed', 'waitlisted') AND "
+
+static SPIPlanPtr cancel_group_plan = NULL;
+
 Datum
 booking_cancel(PG_FUNCTION_ARGS)
 {
@@ -693,27 +733,52 @@ booking_cancel(PG_FUNCTION_ARGS)
 	int			ret;
 	Tuplestorestate *store;
 	char	   *current;
+	bool		whole_group = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	SPIPlanPtr	plan;
+	uint64		i;
 
 	booking_id = booking_call_begin(fcinfo, &store);
 	{
 		Oid			types[1] = {INT8OID};
 
 		kept_plan(&lock_booking_plan,
-				  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking WHERE id = $1",
+				  "SELECT status::pg_catalog.text, group_id FROM " BOOKING_SCHEMA ".booking"
+				  " WHERE id = $1",
 				  1, types);
 	}
 	{
 		Oid			types[2] = {INT8OID, TEXTOID};
 
-		kept_plan(&cancel_plan,
-				  "UPDATE " BOOKING_SCHEMA ".booking"
-				  " SET status = 'cancelled', updated_at = pg_catalog.now(),"
-				  "     meta = CASE WHEN $2 IS NULL THEN meta ELSE"
-				  "            COALESCE(meta, '{}'::pg_catalog.jsonb)"
-				  "            || pg_catalog.jsonb_build_object('cancel_reason', $2) END"
-				  " WHERE id = $1 AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
-				  " RETURNING *",
-				  2, types);
+		kept_plan(&cancel_plan, CANCEL_SET "id = $1 RETURNING *", 2, types);
+		kept_plan(&cancel_group_plan, CANCEL_SET "group_id = $1 RETURNING *", 2, types);
+	}
+
+	args[0] = Int64GetDatum(booking_id);
+	if (PG_ARGISNULL(1))
+		nulls[1] = 'n';
+	else
+		args[1] = PG_GETARG_DATUM(1);
+	plan = cancel_plan;
+	if (whole_group)
+	{
+		bool		isnull;
+		Datum		group;
+
+		ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "reading the booking failed: %s", SPI_result_code_string(ret));
+		group = SPI_processed == 0 ? (Datum) 0 :
+			SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (SPI_processed > 0 && !isnull)
+		{
+			int64	   *resources;
+
+			args[0] = group;
+			if (lock_group_rows(DatumGetInt64(group), true, &resources) > 0)
+				plan = cancel_group_plan;
+			else
+				args[0] = Int64GetDatum(booking_id);
+		}
 	}
 
 	/*
@@ -721,16 +786,12 @@ booking_cancel(PG_FUNCTION_ARGS)
 	 * version, so a cancellation racing another finds the row already cancelled.  Only when it
 	 * changed nothing does a look at the row say why.
 	 */
-	args[0] = Int64GetDatum(booking_id);
-	if (PG_ARGISNULL(1))
-		nulls[1] = 'n';
-	else
-		args[1] = PG_GETARG_DATUM(1);
-	ret = SPI_execute_plan(cancel_plan, args, nulls, false, 0);
+	ret = SPI_execute_plan(plan, args, nulls, false, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "cancelling the booking failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 	{
+		args[0] = Int64GetDatum(booking_id);
 		ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "reading the booking failed: %s", SPI_result_code_string(ret));
@@ -744,8 +805,8 @@ booking_cancel(PG_FUNCTION_ARGS)
 				 errmsg("booking %lld cannot be cancelled", (long long) booking_id),
 				 errdetail("Its status is %s.", current)));
 	}
-	tuplestore_puttuple(store, SPI_tuptable->vals[0]);
-
+	for (i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(store, SPI_tuptable->vals[i]);
 
 	SPI_finish();
 	return (Datum) 0;
@@ -911,6 +972,7 @@ booking_verify(PG_FUNCTION_ARGS)
 	{
 		BookingPair *pair = pair_at(i);
 		uint64		r;
+		uint64		nqueue;
 		int			ret;
 
 		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, true, 0);
@@ -944,6 +1006,22 @@ booking_verify(PG_FUNCTION_ARGS)
 		/* timeline resources: capacity at every instant, from the rows alone */
 		if (pair->timeline_sql != NULL && pair->during_sql != NULL)
 			verify_timelines(pair, store, desc);
+
+		/* the held and waiting rows as booking.queue lists them */
+		nqueue = queue_verify(pair);
+		for (r = 0; r < nqueue; r++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {false, true, true, true, false, false};
+			bool		n;
+
+			values[0] = Int32GetDatum(pair->id);
+			values[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n);
+			nulls[1] = n;
+			values[4] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n);
+			values[5] = CStringGetTextDatum("queue differs from rows");
+			tuplestore_putvalues(store, desc, values, nulls);
+		}
 	}
 	SPI_finish();
 	return (Datum) 0;
@@ -1033,6 +1111,28 @@ booking_repair(PG_FUNCTION_ARGS)
 				values[3] = Int32GetDatum(counted);
 				tuplestore_putvalues(store, desc, values, nulls);
 			}
+		}
+
+		/* booking.queue: each resource whose entries differ, rebuilt under its lock */
+		nsuspects = queue_verify(pair);
+		suspects = palloc(sizeof(int64) * Max(nsuspects, 1));
+		for (r = 0; r < nsuspects; r++)
+		{
+			bool		n;
+
+			suspects[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													  SPI_tuptable->tupdesc, 1, &n));
+		}
+		lock_resources(pair, suspects, (int) nsuspects);
+		for (r = 0; r < nsuspects; r++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {false, false, true, true};
+
+			queue_rebuild(pair, suspects[r]);
+			values[0] = Int32GetDatum(pair->id);
+			values[1] = Int64GetDatum(suspects[r]);
+			tuplestore_putvalues(store, desc, values, nulls);
 		}
 	}
 	SPI_finish();

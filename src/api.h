@@ -32,6 +32,8 @@ enum
 extern int	spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nulls, bool latest,
 						   bool read_only, long count);
 extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes);
+extern SPIPlanPtr kept_plan_with(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes,
+								 int options);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern int32 spots_arg(FunctionCallInfo fcinfo, int argno);
 extern char *holder_arg(FunctionCallInfo fcinfo, int argno);
@@ -44,12 +46,15 @@ struct SoftAdmission;
 struct AdmitResult;
 extern int	insert_softly(struct BookingPair *pair, struct SoftAdmission *soft, SPIPlanPtr plan,
 						  Datum *args, char *nulls);
+extern int	insert_group_softly(struct BookingPair *pair, struct SoftAdmission *soft, int64 group_id,
+								int nrows, SPIPlanPtr plan, Datum *args, char *nulls);
 extern Datum alternatives_for(struct BookingPair *pair, const struct AdmitResult *refusal,
 							  int32 spots);
 extern const char *refusal_reason(const struct AdmitResult *result);
 
 /* holds.c */
 extern Datum hold_token_new(Datum *digest);
-extern void hold_check_length(int64 resource_id, Datum hold, Datum *expires_at);
+extern void hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at);
+extern int	lock_group_rows(int64 group_id, bool live, int64 **resource_ids);
 
 #endif							/* BOOKING_API_H */

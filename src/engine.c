@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "holder_limits.h"
 #include "locks.h"
+#include "queue.h"
 #include "waitlist.h"
 
 /* Nesting depth of the engine's own counter writes; the parent's trigger lets only these by. */
@@ -84,11 +85,21 @@ engine_xact_reset(void)
 void
 engine_soft_arm(SoftAdmission *soft, Oid child_relid)
 {
+	memset(soft, 0, sizeof(SoftAdmission));
 	soft->child_relid = child_relid;
 	soft->armed = true;
-	soft->refused = false;
-	memset(&soft->result, 0, sizeof(AdmitResult));
 	current_soft = soft;
+}
+
+/* Arms the hand-over for the rows of one group, at most maxrows of them. */
+void
+engine_soft_arm_group(SoftAdmission *soft, Oid child_relid, int64 group_id, int maxrows)
+{
+	engine_soft_arm(soft, child_relid);
+	soft->group_id = group_id;
+	soft->maxrows = maxrows;
+	soft->resource_ids = palloc0(sizeof(int64) * Max(maxrows, 1));
+	soft->available = palloc0(sizeof(int32) * Max(maxrows, 1));
 }
 
 void
@@ -100,15 +111,17 @@ engine_soft_disarm(void)
 /*
  * The trigger's side of the hand-over: returns the armed SoftAdmission for an INSERT into
  * child_relid and disarms it, so that any other row written further down (by a user's trigger,
- * say) is judged as a direct write.
+ * say) is judged as a direct write.  A group's stays armed for the rows of its group_id.
  */
 SoftAdmission *
-engine_soft_take(Oid child_relid)
+engine_soft_take(Oid child_relid, int64 group_id)
 {
 	SoftAdmission *soft = current_soft;
 
 	if (soft == NULL || !soft->armed || soft->child_relid != child_relid)
 		return NULL;
+	if (soft->group_id != 0)
+		return group_id == soft->group_id && soft->nrows < soft->maxrows ? soft : NULL;
 	soft->armed = false;
 	return soft;
 }
@@ -274,11 +287,11 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	 * writes rows back as they were, waiting rows before the bookings that came after them.
 	 * Holds past due go first: their spots belong to the line too.
 	 */
-	if (fresh && waitlist_first(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
+	if (fresh && queue_first_waiting(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
 	{
 		(void) engine_expire_holds(pair, resource_id, PG_INT32_MAX);
 		(void) waitlist_promote(pair, resource_id, false);
-		if (waitlist_first(pair, resource_id, &waiting))
+		if (queue_first_waiting(pair, resource_id, &waiting))
 		{
 			result->outcome = ADMIT_QUEUED;
 			result->waiting_id = waiting;

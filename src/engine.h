@@ -65,13 +65,22 @@ typedef struct AdmitResult
  * The hand-over between book_slot() and the trigger that its INSERT fires: book_slot() arms it,
  * the trigger takes it for that one row, decides through the same admission code as any other
  * write, and on a refusal records the outcome and skips the row instead of raising.
+ *
+ * book_many() arms it for a group: one INSERT writes the rows of group_id, and the trigger takes
+ * it for each of them, noting the spots left on each resource.  After a refusal the group is
+ * lost, so the rest of its rows are skipped without being judged.
  */
 typedef struct SoftAdmission
 {
 	Oid			child_relid;
 	bool		armed;
 	bool		refused;
-	AdmitResult result;
+	AdmitResult result;			/* the row's outcome; for a group, the last one judged */
+	int64		group_id;		/* 0: one row */
+	int			nrows;			/* a group's rows judged so far */
+	int			maxrows;
+	int64	   *resource_ids;	/* each one's resource ... */
+	int32	   *available;		/* ... and the spots left there after it */
 } SoftAdmission;
 
 extern AdmitOutcome engine_change(BookingPair *pair, const RowClaim *old_claim,
@@ -80,8 +89,10 @@ extern void engine_report_refusal(BookingPair *pair, Relation rel, const AdmitRe
 			pg_attribute_noreturn();
 
 extern void engine_soft_arm(SoftAdmission *soft, Oid child_relid);
+extern void engine_soft_arm_group(SoftAdmission *soft, Oid child_relid, int64 group_id,
+								  int maxrows);
 extern void engine_soft_disarm(void);
-extern SoftAdmission *engine_soft_take(Oid child_relid);
+extern SoftAdmission *engine_soft_take(Oid child_relid, int64 group_id);
 
 extern CounterOutcome engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta,
 											   bool conditional, int32 *capacity, int32 *reserved,

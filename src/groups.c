@@ -128,8 +128,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 	{
 		/* one hold for the group: the same expiry and token on every row */
-		for (i = 0; i < n; i++)
-			hold_check_length(ids[i], PG_GETARG_DATUM(4), &expires_at);
+		hold_check_length(ids, n, PG_GETARG_DATUM(4), &expires_at);
 		hold_token = hold_token_new(&digest);
 	}
 	kept_plan(&group_id_plan,
@@ -145,29 +144,38 @@ booking_book_many(PG_FUNCTION_ARGS)
 											   &isnull));
 	}
 
-	/* the rows, in a subtransaction that the first refusal rolls back */
+	/* the rows, in one INSERT in a subtransaction that a refusal rolls back */
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(caller_cxt);
 	PG_TRY();
 	{
-		Oid			types[8] = {INT8OID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, INT8OID,
+		Oid			types[8] = {INT8ARRAYOID, TEXTOID, INT4OID, TSTZRANGEOID, JSONBOID, INT8OID,
 			TIMESTAMPTZOID, BYTEAOID};
 		SPIPlanPtr	plan;
 		Datum		args[8];
 		char		nulls[8];
+		Datum	   *elems = palloc(sizeof(Datum) * n);
+		SoftAdmission soft;
+		uint64		r;
 
 		if (PG_ARGISNULL(4))
 			plan = kept_plan(&group_insert_plan,
 							 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during,"
-							 " meta, group_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, status",
+							 " meta, group_id) SELECT r, $2, $3, $4, $5, $6"
+							 " FROM pg_catalog.unnest($1) r RETURNING resource_id, id, status",
 							 6, types);
 		else
 			plan = kept_plan(&group_hold_plan,
 							 "INSERT INTO " BOOKING_SCHEMA ".booking (resource_id, holder, spots, during,"
 							 " meta, group_id, status, expires_at, hold_token_digest)"
-							 " VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8) RETURNING id, status",
+							 " SELECT r, $2, $3, $4, $5, $6, 'held', $7, $8"
+							 " FROM pg_catalog.unnest($1) r RETURNING resource_id, id, status",
 							 8, types);
+		for (i = 0; i < n; i++)
+			elems[i] = Int64GetDatum(ids[i]);
 		memset(nulls, ' ', sizeof(nulls));
+		args[0] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64),
+												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		args[1] = CStringGetTextDatum(holder);
 		args[2] = Int32GetDatum(spots);
 		args[3] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
@@ -178,33 +186,45 @@ booking_book_many(PG_FUNCTION_ARGS)
 		args[6] = expires_at;
 		args[7] = digest;
 
-		for (i = 0; i < n; i++)
+		ret = insert_group_softly(pair, &soft, group_id, n, plan, args, nulls);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "inserting the bookings failed: %s", SPI_result_code_string(ret));
+		for (r = 0; r < (uint64) soft.nrows; r++)
+			for (i = 0; i < n; i++)
+				if (ids[i] == soft.resource_ids[r])
+					available[i] = soft.available[r];
+		if (soft.refused)
 		{
-			SoftAdmission soft;
-			bool		isnull;
-
-			CHECK_FOR_INTERRUPTS();
-			args[0] = Int64GetDatum(ids[i]);
-			ret = insert_softly(pair, &soft, plan, args, nulls);
-			if (ret != SPI_OK_INSERT_RETURNING)
-				elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
-			available[i] = Max(soft.result.capacity - soft.result.reserved, 0);
-			if (SPI_processed != 1)
+			if (soft.result.outcome == ADMIT_NO_RESOURCE)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("resource %lld does not exist", (long long) soft.result.resource_id)));
+			refusal = soft.result;
+			for (i = 0; i < n; i++)
+				if (ids[i] == refusal.resource_id)
+					refused_at = i;
+			if (refused_at < 0)
+				elog(ERROR, "book_many() lost track of the refusing resource %lld",
+					 (long long) refusal.resource_id);
+		}
+		else if (SPI_processed != (uint64) n)
+			elog(ERROR, "a booking row was skipped by another trigger on %s", pair->child_sql);
+		else
+		{
+			for (r = 0; r < SPI_processed; r++)
 			{
-				if (!soft.refused)
-					elog(ERROR, "the booking row was skipped by another trigger on %s",
-						 pair->child_sql);
-				if (soft.result.outcome == ADMIT_NO_RESOURCE)
-					ereport(ERROR,
-							(errcode(ERRCODE_NO_DATA_FOUND),
-							 errmsg("resource %lld does not exist", (long long) ids[i])));
-				refused_at = i;
-				refusal = soft.result;
-				break;
+				HeapTuple	tup = SPI_tuptable->vals[r];
+				bool		isnull;
+				int64		rid = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+
+				for (i = 0; i < n; i++)
+					if (ids[i] == rid)
+					{
+						booking_ids[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2,
+																	 &isnull));
+						statuses[i] = SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull);
+					}
 			}
-			booking_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-														 SPI_tuptable->tupdesc, 1, &isnull));
-			statuses[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		}
 		if (refused_at >= 0)
 			RollbackAndReleaseCurrentSubTransaction();

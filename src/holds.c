@@ -22,6 +22,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
@@ -45,6 +46,7 @@ static SPIPlanPtr confirm_plan[2];
 static SPIPlanPtr release_plan[2];
 static SPIPlanPtr extend_plan[2];
 static SPIPlanPtr rule_plan = NULL;
+static SPIPlanPtr rules_plan = NULL;
 static SPIPlanPtr due_plan = NULL;
 
 /* The digest booking.booking keeps of a hold token: sha256 of its 16 bytes. */
@@ -128,24 +130,64 @@ report_too_long(int64 resource_id, Datum life, Datum max_hold)
 }
 
 /*
- * book_slot()'s check of a hold's length: positive (22023), within the resource's max_hold
- * (22023).  Sets *expires_at to now() + hold.  The caller is connected to SPI.
+ * book_slot()'s and book_many()'s check of a hold's length: positive (22023), within the
+ * max_hold of every resource in ids (22023 naming the first, in the order given, that it
+ * exceeds; P0002 for the first that does not exist).  One look-up for all of them.  Sets
+ * *expires_at to now() + hold.  The caller is connected to SPI.
  */
 void
-hold_check_length(int64 resource_id, Datum hold, Datum *expires_at)
+hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 {
-	Datum		max_hold;
-	bool		no_max;
-	Datum		ttl;
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		args[1];
+	int64	   *found_ids;
+	Datum	   *max_holds;
+	bool	   *no_max;
+	uint64		nfound;
+	uint64		j;
+	int			i;
+	int			ret;
 
 	if (!interval_positive(hold))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hold must be a positive interval"),
 				 errdetail("hold is %s.", DatumGetCString(DirectFunctionCall1(interval_out, hold)))));
-	read_hold_rule(resource_id, &max_hold, &no_max, &ttl);
-	if (!no_max && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold)))
-		report_too_long(resource_id, hold, max_hold);
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	args[0] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	kept_plan_with(&rules_plan,
+				   "SELECT id, max_hold FROM " BOOKING_SCHEMA ".resource WHERE id = ANY ($1)",
+				   1, types, CURSOR_OPT_GENERIC_PLAN);
+	ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->parent_owner, rules_plan, args, NULL, false,
+						 true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the resources failed: %s", SPI_result_code_string(ret));
+	nfound = SPI_processed;
+	found_ids = palloc(sizeof(int64) * Max(nfound, 1));
+	max_holds = palloc(sizeof(Datum) * Max(nfound, 1));
+	no_max = palloc(sizeof(bool) * Max(nfound, 1));
+	for (j = 0; j < nfound; j++)
+	{
+		bool		isnull;
+
+		found_ids[j] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1,
+												   &isnull));
+		max_holds[j] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2, &no_max[j]);
+	}
+	for (i = 0; i < n; i++)
+	{
+		for (j = 0; j < nfound && found_ids[j] != ids[i]; j++)
+			;
+		if (j == nfound)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("resource %lld does not exist", (long long) ids[i])));
+		if (!no_max[j] && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_holds[j])))
+			report_too_long(ids[i], hold, max_holds[j]);
+	}
 	*expires_at = DirectFunctionCall2(timestamptz_pl_interval,
 									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
 									  hold);
@@ -208,29 +250,32 @@ lock_hold(int64 booking_id, HoldRow *row)
 }
 
 /*
- * A group's hold is one: locks the group's resources (ascending, as book_many() took them) and
- * its held rows, so that the UPDATE that follows changes them all at once.  Returns how many
- * rows, with their resources (ascending) in *resource_ids.  SPI connected.
+ * A group is changed as one: locks the rows of group_id that are held (or, with live, every
+ * row still held, pending, confirmed or waiting) in the order of their resources, then those
+ * resources' advisory locks, ascending as book_many() took them, so that the UPDATE that
+ * follows changes them all at once and no two groups deadlock.  Returns how many rows, with
+ * their resources (ascending) in *resource_ids.  SPI connected.
  */
-static SPIPlanPtr group_lock_plan = NULL;
+static SPIPlanPtr group_lock_plan[2];
 
-static int
-lock_group(const HoldRow *row, int64 **resource_ids)
+int
+lock_group_rows(int64 group_id, bool live, int64 **resource_ids)
 {
 	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(row->group_id)};
+	Datum		args[1] = {Int64GetDatum(group_id)};
 	int64	   *ids;
 	uint64		i;
 	int			ret;
 
-	*resource_ids = NULL;
-	if (!row->has_group)
-		return 0;
-	kept_plan(&group_lock_plan,
+	kept_plan(&group_lock_plan[live ? 1 : 0],
+			  live ?
+			  "SELECT resource_id FROM " BOOKING_SCHEMA ".booking WHERE group_id = $1"
+			  " AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
+			  " ORDER BY resource_id FOR UPDATE" :
 			  "SELECT resource_id FROM " BOOKING_SCHEMA ".booking"
 			  " WHERE group_id = $1 AND status = 'held' ORDER BY resource_id FOR UPDATE",
 			  1, types);
-	ret = SPI_execute_plan(group_lock_plan, args, NULL, false, 0);
+	ret = SPI_execute_plan(group_lock_plan[live ? 1 : 0], args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "locking the group failed: %s", SPI_result_code_string(ret));
 	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
@@ -243,6 +288,16 @@ lock_group(const HoldRow *row, int64 **resource_ids)
 	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) SPI_processed);
 	*resource_ids = ids;
 	return (int) SPI_processed;
+}
+
+/* A hold's group, locked (see lock_group_rows); 0 rows for a hold of no group. */
+static int
+lock_group(const HoldRow *row, int64 **resource_ids)
+{
+	*resource_ids = NULL;
+	if (!row->has_group)
+		return 0;
+	return lock_group_rows(row->group_id, false, resource_ids);
 }
 
 /*
@@ -482,10 +537,10 @@ booking_expire_holds(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	kept_plan(&due_plan,
-			  "SELECT DISTINCT resource_id FROM " BOOKING_SCHEMA ".booking"
-			  " WHERE status = 'held' AND expires_at <= pg_catalog.now() ORDER BY 1",
+			  "SELECT DISTINCT resource_id FROM " BOOKING_SCHEMA ".queue"
+			  " WHERE NOT waiting AND due <= pg_catalog.now() ORDER BY 1",
 			  0, NULL);
-	ret = SPI_execute_plan(due_plan, NULL, NULL, false, 0);
+	ret = spi_execute_as(pair->child_owner, due_plan, NULL, NULL, false, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "listing holds failed: %s", SPI_result_code_string(ret));
 	n = SPI_processed;

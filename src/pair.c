@@ -349,9 +349,11 @@ load_pairs(void)
 		{
 			Oid			ns = get_namespace_oid(BOOKING_SCHEMA, false);
 
-			p->waitlist_index = get_relname_relid("booking_waitlist_idx", ns);
+			p->queue_relid = get_relname_relid("queue", ns);
+			p->queue_index = get_relname_relid("queue_key", ns);
 			p->holder_index = get_relname_relid("booking_resource_idx", ns);
 			p->holder_att = get_attnum(p->child_relid, "holder");
+			p->group_att = get_attnum(p->child_relid, "group_id");
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
 		}
 		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
@@ -736,15 +738,21 @@ pair_plan(BookingPair *pair, PairPlan which)
 				elog(ERROR, "booking pair %d has no expiry column", pair->id);
 			/*
 			 * Rows another transaction has locked are being changed by it (a confirm, say):
-			 * skipped, never waited for, so that expiring cannot deadlock with that one.
+			 * skipped, never waited for, so that expiring cannot deadlock with that one.  The
+			 * own pair finds its holds through booking.queue.
 			 */
 			appendStringInfo(&sql,
 							 "UPDATE %s SET %s = 'expired' WHERE %s IN"
-							 " (SELECT %s FROM %s WHERE %s = $1 AND %s = 'held'"
-							 "  AND %s <= pg_catalog.now() ORDER BY %s LIMIT $2"
-							 "  FOR UPDATE SKIP LOCKED)",
+							 " (SELECT b.%s FROM %s b%s WHERE b.%s = $1 AND b.%s = 'held'"
+							 "  AND b.%s <= pg_catalog.now() ORDER BY b.%s LIMIT $2"
+							 "  FOR UPDATE OF b SKIP LOCKED)",
 							 pair->child_sql, pair->status_sql, pair->child_key_sql,
-							 pair->child_key_sql, pair->child_sql, pair->child_parent_sql,
+							 pair->child_key_sql, pair->child_sql,
+							 OidIsValid(pair->queue_relid) ?
+							 psprintf(" JOIN " BOOKING_SCHEMA ".queue q ON q.booking_id = b.%s"
+									  " AND q.resource_id = $1 AND NOT q.waiting"
+									  " AND q.due <= pg_catalog.now()", pair->child_key_sql) : "",
+							 pair->child_parent_sql,
 							 pair->status_sql, pair->expires_sql, pair->expires_sql);
 			nargs = 2;
 			break;
@@ -754,14 +762,18 @@ pair_plan(BookingPair *pair, PairPlan which)
 			nargs = 1;
 			break;
 		case PLAN_WAITING:
+			if (!OidIsValid(pair->queue_relid))
+				elog(ERROR, "booking pair %d keeps no waiting lines", pair->id);
 			appendStringInfo(&sql,
-							 "SELECT %s::pg_catalog.int8, %s, %s, %s FROM %s"
-							 " WHERE %s = $1 AND %s = 'waitlisted' ORDER BY %s",
+							 "SELECT b.%s::pg_catalog.int8, b.%s, %s, %s FROM " BOOKING_SCHEMA ".queue q"
+							 " JOIN %s b ON b.%s = q.booking_id"
+							 " WHERE q.resource_id = $1 AND q.waiting AND b.%s = $1"
+							 " AND b.%s = 'waitlisted' ORDER BY q.booking_id",
 							 pair->child_key_sql, pair->spots_sql,
-							 pair->during_sql ? pair->during_sql : "NULL::pg_catalog.tstzrange",
-							 pair->holder_att != InvalidAttrNumber ? "holder" : "NULL::pg_catalog.text",
-							 pair->child_sql, pair->child_parent_sql, pair->status_sql,
-							 pair->child_key_sql);
+							 pair->during_sql ? psprintf("b.%s", pair->during_sql) : "NULL::pg_catalog.tstzrange",
+							 pair->holder_att != InvalidAttrNumber ? "b.holder" : "NULL::pg_catalog.text",
+							 pair->child_sql, pair->child_key_sql, pair->child_parent_sql,
+							 pair->status_sql);
 			nargs = 1;
 			break;
 		case PLAN_PROMOTE:
@@ -853,7 +865,14 @@ pair_integer(Datum value, Oid type)
 void
 pair_scan_open(ChildScan *cs, BookingPair *pair, Oid index, bool latest)
 {
-	cs->rel = table_open(pair->child_relid, AccessShareLock);
+	relation_scan_open(cs, pair->child_relid, index, latest);
+}
+
+/* The same scan over any table and one of its indexes (booking.queue). */
+void
+relation_scan_open(ChildScan *cs, Oid relid, Oid index, bool latest)
+{
+	cs->rel = table_open(relid, AccessShareLock);
 	cs->index = index_open(index, AccessShareLock);
 	if (latest)
 	{

@@ -75,8 +75,10 @@ typedef struct BookingPair
 	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
 	Oid			promote_func;	/* booking.promote_trigger(), the engine's AFTER trigger */
-	Oid			waitlist_index;	/* btree (parent, key) of the waiting rows, or InvalidOid */
+	Oid			queue_relid;	/* booking.queue (own pair), or InvalidOid: no holds or lines kept */
+	Oid			queue_index;	/* its btree (resource_id, waiting, booking_id) */
 	AttrNumber	holder_att;		/* the child's holder column (own pair), or InvalidAttrNumber */
+	AttrNumber	group_att;		/* the child's group_id, bigint (own pair), or InvalidAttrNumber */
 	Oid			holder_index;	/* btree (parent, holder) for the per-holder limit, or InvalidOid */
 	AttrNumber	max_per_holder_att;	/* the parent's max_per_holder, or InvalidAttrNumber */
 
@@ -164,6 +166,7 @@ typedef struct ChildScan
 } ChildScan;
 
 extern void pair_scan_open(ChildScan *cs, BookingPair *pair, Oid index, bool latest);
+extern void relation_scan_open(ChildScan *cs, Oid relid, Oid index, bool latest);
 extern void pair_scan_start(ChildScan *cs, ScanKey keys, int nkeys);
 extern bool pair_scan_next(ChildScan *cs);
 extern void pair_scan_close(ChildScan *cs);

@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "engine.h"
 #include "pair.h"
+#include "queue.h"
 #include "states.h"
 #include "timeline.h"
 
@@ -250,6 +251,19 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	audit_attempt(&rec);
 }
 
+/* The group a row belongs to (book_many()), 0 for none. */
+static int64
+row_group(BookingPair *pair, Relation rel, HeapTuple tuple)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (pair->group_att == InvalidAttrNumber)
+		return 0;
+	d = heap_getattr(tuple, pair->group_att, RelationGetDescr(rel), &isnull);
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
 /*
  * The child table's row trigger.  Admits the row's claim through engine_change() and returns
  * the row to write; for book_slot()'s own INSERT a refusal skips the row (returns NULL) and is
@@ -275,14 +289,24 @@ booking_guard(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
 	{
-		SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel));
+		SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel),
+											   row_group(pair, rel, trigdata->tg_trigtuple));
 
+		/* a group that one of its rows lost: the rest are not judged */
+		if (soft != NULL && soft->group_id != 0 && soft->refused)
+			return PointerGetDatum(NULL);
 		row_claim(pair, rel, trigdata->tg_trigtuple, true, &new_claim);
 		new_claim.by_api = soft != NULL;
 		outcome = engine_change(pair, NULL, &new_claim, &result);
 		if (soft != NULL)
 		{
 			soft->result = result;
+			if (soft->group_id != 0)
+			{
+				soft->resource_ids[soft->nrows] = new_claim.resource_id;
+				soft->available[soft->nrows] = Max(result.capacity - result.reserved, 0);
+				soft->nrows++;
+			}
 			if (outcome == ADMIT_NO_RESOURCE)
 				ereport(ERROR,
 						(errcode(ERRCODE_NO_DATA_FOUND),
@@ -295,6 +319,7 @@ booking_guard(PG_FUNCTION_ARGS)
 		}
 		else if (outcome != ADMIT_OK)
 			engine_report_refusal(pair, rel, &result);
+		queue_sync(pair, rel, NULL, trigdata->tg_trigtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
@@ -305,6 +330,7 @@ booking_guard(PG_FUNCTION_ARGS)
 		outcome = engine_change(pair, &old_claim, &new_claim, &result);
 		if (outcome != ADMIT_OK)
 			engine_report_refusal(pair, rel, &result);
+		queue_sync(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
 		audit_transition(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
@@ -312,6 +338,7 @@ booking_guard(PG_FUNCTION_ARGS)
 	{
 		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
 		(void) engine_change(pair, &old_claim, NULL, &result);
+		queue_sync(pair, rel, trigdata->tg_trigtuple, NULL);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 

@@ -48,6 +48,7 @@
 #include "holder_limits.h"
 #include "locks.h"
 #include "pair.h"
+#include "queue.h"
 #include "states.h"
 #include "timeline.h"
 #include "waitlist.h"
@@ -60,38 +61,6 @@ static SPIPlanPtr position_plan = NULL;
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr promote_plan = NULL;
 
-/*
- * Whether a resource has waiting rows, and the first of them: straight through the waiting
- * rows' index, as of now (every admission asks, so this must cost little).
- */
-bool
-waitlist_first(BookingPair *pair, int64 resource_id, int64 *first_id)
-{
-	ChildScan	cs;
-	ScanKeyData key;
-	bool		found = false;
-
-	if (!OidIsValid(pair->waitlist_index))
-		return false;
-	pair_scan_open(&cs, pair, pair->waitlist_index, true);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(resource_id));
-	pair_scan_start(&cs, &key, 1);
-	while (pair_scan_next(&cs))
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(cs.slot, pair->status_att, &isnull);
-
-		if (pair_state(pair, d, isnull) != STATE_WAITLISTED)
-			continue;
-		d = slot_getattr(cs.slot, pair->child_key_att, &isnull);
-		*first_id = isnull ? 0 : DatumGetInt64(d);
-		found = true;
-		break;
-	}
-	pair_scan_close(&cs);
-	return found;
-}
-
 /* A waiting row's place on its resource's waitlist, 1 for the first.  SPI connected. */
 int32
 waitlist_position(BookingPair *pair, int64 resource_id, int64 booking_id)
@@ -102,8 +71,10 @@ waitlist_position(BookingPair *pair, int64 resource_id, int64 booking_id)
 	int			ret;
 
 	kept_plan(&position_plan,
-			  "SELECT count(*)::pg_catalog.int4 FROM " BOOKING_SCHEMA ".booking"
-			  " WHERE resource_id = $1 AND status = 'waitlisted' AND id <= $2",
+			  "SELECT count(*)::pg_catalog.int4 FROM " BOOKING_SCHEMA ".queue q"
+			  " JOIN " BOOKING_SCHEMA ".booking b ON b.id = q.booking_id"
+			  " WHERE q.resource_id = $1 AND q.waiting AND q.booking_id <= $2"
+			  " AND b.resource_id = $1 AND b.status = 'waitlisted'",
 			  2, types);
 	ret = spi_execute_as(pair->child_owner, position_plan, args, NULL, false, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -173,7 +144,7 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 	bool		is_timeline;
 	int			ret;
 
-	if (!waitlist_first(pair, resource_id, &first))
+	if (!queue_first_waiting(pair, resource_id, &first))
 		return 0;
 	if (check_setting && !waitlist_auto_promote(resource_id))
 		return 0;
@@ -285,7 +256,7 @@ booking_promote_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"promote_trigger\" needs the pair id as its one argument")));
 	pair = pair_by_id((int32) strtol(trigdata->tg_trigger->tgargs[0], NULL, 10));
-	if (!OidIsValid(pair->waitlist_index) || engine_writing_counter())
+	if (!OidIsValid(pair->queue_relid) || engine_writing_counter())
 		return PointerGetDatum(NULL);
 
 	if (RelationGetRelid(rel) == pair->parent_relid)

@@ -9,7 +9,6 @@
 
 #include "pair.h"
 
-extern bool waitlist_first(BookingPair *pair, int64 resource_id, int64 *first_id);
 extern int32 waitlist_position(BookingPair *pair, int64 resource_id, int64 booking_id);
 extern bool waitlist_auto_promote(int64 resource_id);
 extern int	waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting);

@@ -43,7 +43,7 @@
 #
 # seats (setup-seats.sql): a seat map of BENCH_SEATS (2000) seats of one place; a script holds a
 # group of 1-6 adjacent seats, confirms it with its token, cancels it (three transactions).
-#   engine  book_many(hold => ...), confirm(), cancel() of each seat
+#   engine  book_many(hold => ...), confirm(), cancel(whole_group => true)
 #   F       bench.s_hold / s_confirm / s_cancel: SELECT ... FOR UPDATE of the seats in PL/pgSQL
 #   s  the seat map                                                        engine, F
 #
@@ -270,9 +270,7 @@ script_for() {
 					echo "SELECT coalesce(bool_and(ok), false)::int AS ok, coalesce(min(booking_id), 0) AS bid, coalesce(min(hold_token::text), '00000000-0000-0000-0000-000000000000') AS tok FROM booking.book_many(ARRAY(SELECT pg_catalog.generate_series(:s::bigint, :e::bigint)), 1, NULL, 'bench', interval '5 minutes') \\gset"
 					echo '\if :ok'
 					echo "SELECT count(*) FROM booking.confirm(:bid, :tok::uuid);"
-					# the seats in ascending id order, as book_many() locks them (any other order
-					# can deadlock with a group being booked over the same seats)
-					echo "SELECT count(*) FROM (SELECT id FROM booking.booking WHERE group_id = (SELECT group_id FROM booking.booking WHERE id = :bid) ORDER BY resource_id) b, LATERAL booking.cancel(b.id) c;"
+					echo "SELECT count(*) FROM booking.cancel(:bid, whole_group => true);"
 					echo '\endif'
 				else
 					echo "SELECT ok::int AS ok, coalesce(group_id, 0) AS gid, coalesce(token::text, '00000000-0000-0000-0000-000000000000') AS tok FROM bench.s_hold(:s, :g, 'bench') \\gset"

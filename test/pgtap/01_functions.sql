@@ -32,12 +32,13 @@ SELECT volatility_is('booking', 'book_slot',
                      'volatile', 'book_slot() is volatile');
 
 -- cancel
-SELECT has_function('booking', 'cancel', ARRAY['bigint', 'text'], 'cancel(bigint, text) exists');
-SELECT function_returns('booking', 'cancel', ARRAY['bigint', 'text'], 'setof booking.booking',
+SELECT has_function('booking', 'cancel', ARRAY['bigint', 'text', 'boolean'], 'cancel(bigint, text, boolean) exists');
+SELECT function_returns('booking', 'cancel', ARRAY['bigint', 'text', 'boolean'], 'setof booking.booking',
                         'cancel() returns setof booking.booking');
-SELECT is(pg_get_function_arguments('booking.cancel(bigint, text)'::regprocedure),
-          'booking_id bigint, reason text DEFAULT NULL::text', 'cancel() argument names and defaults');
-SELECT volatility_is('booking', 'cancel', ARRAY['bigint', 'text'], 'volatile', 'cancel() is volatile');
+SELECT is(pg_get_function_arguments('booking.cancel(bigint, text, boolean)'::regprocedure),
+          'booking_id bigint, reason text DEFAULT NULL::text, whole_group boolean DEFAULT false',
+          'cancel() argument names and defaults');
+SELECT volatility_is('booking', 'cancel', ARRAY['bigint', 'text', 'boolean'], 'volatile', 'cancel() is volatile');
 
 -- the life of a hold: confirm, release, extend, expire_holds
 SELECT has_function('booking', 'confirm', ARRAY['bigint', 'uuid'], 'confirm(bigint, uuid) exists');

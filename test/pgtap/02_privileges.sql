@@ -57,7 +57,7 @@ SELECT ok(has_function_privilege('pgtap_booking_app',
                                  'booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb)',
                                  'EXECUTE'),
           'an ordinary role can execute book_slot()');
-SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.cancel(bigint, text)', 'EXECUTE'),
+SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.cancel(bigint, text, boolean)', 'EXECUTE'),
           'an ordinary role can execute cancel()');
 SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.availability(bigint, tstzrange)', 'EXECUTE'),
           'an ordinary role can execute availability()');

@@ -1,0 +1,271 @@
+/*
+ * queue.c
+ *		booking.queue: the held and the waitlisted rows of each resource.
+ *
+ * The admission needs two lists by resource: the holds, to expire those past due before it
+ * refuses anyone, and the waiting rows, in order.  Partial indexes on booking.booking (WHERE
+ * status = 'held') would give them, but PostgreSQL counts every column an index names, in its
+ * key or in its predicate, against HOT: then every change of status, the commonest write there
+ * is, would add an entry to every index of the table.  So the lists live in a table of their
+ * own, which the child's trigger keeps on every write (queue_sync), under the booking row's
+ * lock: each entry changes only with its row, in the same (sub)transaction.
+ *
+ * Readers never take an entry on trust: they join it to its booking row and check the status
+ * there, so an entry left behind (by a write with the triggers off) costs a look and nothing
+ * else.  verify() reports entries that differ from the rows; repair() rebuilds them.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "api.h"
+#include "pair.h"
+#include "queue.h"
+
+static SPIPlanPtr first_plan = NULL;
+static SPIPlanPtr verify_plan = NULL;
+static SPIPlanPtr rebuild_plan[2];
+
+/* What booking.queue holds for one booking row, if anything. */
+typedef struct QueueEntry
+{
+	bool		present;
+	int64		resource_id;
+	bool		waiting;
+	int64		booking_id;
+	bool		has_due;
+	TimestampTz due;
+} QueueEntry;
+
+static void
+entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
+{
+	BookingState state;
+	bool		isnull;
+	Datum		d;
+
+	e->present = false;
+	if (tuple == NULL)
+		return;
+	d = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	state = pair_state(pair, d, isnull);
+	if (state != STATE_HELD && state != STATE_WAITLISTED)
+		return;
+	d = heap_getattr(tuple, pair->child_parent_att, desc, &isnull);
+	if (isnull)
+		return;
+	e->resource_id = pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
+	d = heap_getattr(tuple, pair->child_key_att, desc, &isnull);
+	if (isnull)
+		return;
+	e->booking_id = pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+	e->waiting = state == STATE_WAITLISTED;
+	e->has_due = false;
+	e->due = 0;
+	if (!e->waiting && pair->expires_att != InvalidAttrNumber)
+	{
+		d = heap_getattr(tuple, pair->expires_att, desc, &isnull);
+		e->has_due = !isnull;
+		if (!isnull)
+			e->due = DatumGetTimestampTz(d);
+	}
+	e->present = true;
+}
+
+/* Deletes the entries with e's key, as of now. */
+static void
+queue_drop(Relation qrel, Oid index, const QueueEntry *e)
+{
+	ScanKeyData keys[3];
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(e->resource_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_BOOLEQ, BoolGetDatum(e->waiting));
+	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(e->booking_id));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(qrel, index, true, snapshot, 3, keys);
+	while ((tuple = systable_getnext(scan)) != NULL)
+		simple_heap_delete(qrel, &tuple->t_self);
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+}
+
+/* Adds the entry e, with its index entry. */
+static void
+queue_put(Relation qrel, Oid index, const QueueEntry *e)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, !e->has_due};
+	HeapTuple	tuple;
+	Relation	irel;
+
+	values[0] = Int64GetDatum(e->resource_id);
+	values[1] = BoolGetDatum(e->waiting);
+	values[2] = Int64GetDatum(e->booking_id);
+	values[3] = TimestampTzGetDatum(e->due);
+	tuple = heap_form_tuple(RelationGetDescr(qrel), values, nulls);
+	simple_heap_insert(qrel, tuple);
+	irel = index_open(index, RowExclusiveLock);
+	(void) index_insert(irel, values, nulls, &tuple->t_self, qrel, UNIQUE_CHECK_NO, false,
+						BuildIndexInfo(irel));
+	index_close(irel, RowExclusiveLock);
+	heap_freetuple(tuple);
+}
+
+/*
+ * Brings booking.queue in line with a write of one booking row: old is the row before (NULL
+ * for an INSERT), new the row after (NULL for a DELETE).  Called by the child's trigger once
+ * the write is admitted, under the booking row's lock, so no one else changes this row's
+ * entries meanwhile.  Written through the table access method (a statement per write would
+ * cost more than the HOT updates save) and read as of now, so that it finds the entry as the
+ * last writer of the row left it.
+ */
+void
+queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	QueueEntry	before;
+	QueueEntry	after;
+	bool		same_key;
+	Relation	qrel;
+
+	if (!OidIsValid(pair->queue_relid))
+		return;
+	entry_of(pair, desc, oldtup, &before);
+	entry_of(pair, desc, newtup, &after);
+	if (!before.present && !after.present)
+		return;
+	same_key = before.present && after.present &&
+		before.resource_id == after.resource_id && before.waiting == after.waiting &&
+		before.booking_id == after.booking_id;
+	if (same_key && before.has_due == after.has_due && before.due == after.due)
+		return;
+
+	/* this transaction's own earlier entries too, as a new statement would see them */
+	CommandCounterIncrement();
+	qrel = table_open(pair->queue_relid, RowExclusiveLock);
+	if (before.present)
+		queue_drop(qrel, pair->queue_index, &before);
+	if (after.present)
+		queue_put(qrel, pair->queue_index, &after);
+	table_close(qrel, RowExclusiveLock);
+}
+
+/*
+ * Whether a resource has waiting rows, and the first of them, as of now.  Every admission on a
+ * resource that promotes on its own asks, so the common answer (nobody waits) is one probe of
+ * the queue's key; only when entries are there are they checked against their rows.
+ */
+bool
+queue_first_waiting(BookingPair *pair, int64 resource_id, int64 *first_id)
+{
+	ChildScan	cs;
+	ScanKeyData keys[2];
+	bool		any;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(resource_id)};
+	bool		isnull;
+	bool		found;
+	int			ret;
+
+	if (!OidIsValid(pair->queue_index))
+		return false;
+	relation_scan_open(&cs, pair->queue_relid, pair->queue_index, true);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(resource_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_BOOLEQ, BoolGetDatum(true));
+	pair_scan_start(&cs, keys, 2);
+	any = pair_scan_next(&cs);
+	pair_scan_close(&cs);
+	if (!any)
+		return false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	kept_plan(&first_plan,
+			  "SELECT b.id FROM " BOOKING_SCHEMA ".queue q"
+			  " JOIN " BOOKING_SCHEMA ".booking b ON b.id = q.booking_id"
+			  " WHERE q.resource_id = $1 AND q.waiting AND b.resource_id = $1"
+			  " AND b.status = 'waitlisted' ORDER BY q.booking_id LIMIT 1",
+			  1, types);
+	ret = spi_execute_as(pair->child_owner, first_plan, args, NULL, true, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the waitlist failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed == 1;
+	if (found)
+		*first_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+												&isnull));
+	SPI_finish();
+	return found;
+}
+
+/*
+ * The entries of booking.queue that differ from the rows, by resource: (resource_id, how many
+ * entries are missing, wrong or left over), ascending.  The caller is connected to SPI; the
+ * result is in SPI_tuptable.  Reads as the caller's snapshot, so verify() sees one moment.
+ */
+uint64
+queue_verify(BookingPair *pair)
+{
+	int			ret;
+
+	if (!OidIsValid(pair->queue_relid))
+		return 0;
+	kept_plan(&verify_plan,
+			  "SELECT COALESCE(b.resource_id, q.resource_id), pg_catalog.count(*)::pg_catalog.int4"
+			  " FROM (SELECT resource_id, status = 'waitlisted' AS waiting, id,"
+			  "              CASE WHEN status = 'held' THEN expires_at END AS due"
+			  "         FROM " BOOKING_SCHEMA ".booking WHERE status IN ('held', 'waitlisted')) b"
+			  " FULL JOIN " BOOKING_SCHEMA ".queue q"
+			  "   ON q.resource_id = b.resource_id AND q.waiting = b.waiting AND q.booking_id = b.id"
+			  " WHERE b.id IS NULL OR q.booking_id IS NULL OR q.due IS DISTINCT FROM b.due"
+			  " GROUP BY 1 ORDER BY 1",
+			  0, NULL);
+	ret = spi_execute_as(pair->child_owner, verify_plan, NULL, NULL, false, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "verifying booking.queue failed: %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
+/*
+ * Rewrites one resource's entries from its rows.  The caller holds the resource's advisory
+ * lock, so no admission adds a hold or a waiting row meanwhile, and is connected to SPI.
+ */
+void
+queue_rebuild(BookingPair *pair, int64 resource_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(resource_id)};
+	int			ret;
+
+	kept_plan(&rebuild_plan[0],
+			  "DELETE FROM " BOOKING_SCHEMA ".queue WHERE resource_id = $1", 1, types);
+	kept_plan(&rebuild_plan[1],
+			  "INSERT INTO " BOOKING_SCHEMA ".queue (resource_id, waiting, booking_id, due)"
+			  " SELECT resource_id, status = 'waitlisted', id,"
+			  "        CASE WHEN status = 'held' THEN expires_at END"
+			  "   FROM " BOOKING_SCHEMA ".booking"
+			  "  WHERE resource_id = $1 AND status IN ('held', 'waitlisted')",
+			  1, types);
+	ret = spi_execute_as(pair->child_owner, rebuild_plan[0], args, NULL, true, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "rebuilding booking.queue failed: %s", SPI_result_code_string(ret));
+	ret = spi_execute_as(pair->child_owner, rebuild_plan[1], args, NULL, true, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "rebuilding booking.queue failed: %s", SPI_result_code_string(ret));
+}
