@@ -319,11 +319,13 @@ insert_armed(SPIPlanPtr plan, Datum *args, char *nulls)
 	{
 		ret = SPI_execute_plan(plan, args, nulls, false, 0);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		engine_soft_disarm();
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	engine_soft_disarm();
 	return ret;
 }
 
