@@ -15,6 +15,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -33,7 +34,6 @@
 
 PG_FUNCTION_INFO_V1(booking_book_many);
 
-static SPIPlanPtr group_id_plan = NULL;
 static SPIPlanPtr group_insert_plan = NULL;
 static SPIPlanPtr group_hold_plan = NULL;
 
@@ -131,18 +131,12 @@ booking_book_many(PG_FUNCTION_ARGS)
 		hold_check_length(ids, n, PG_GETARG_DATUM(4), &expires_at);
 		hold_token = hold_token_new(&digest);
 	}
-	kept_plan(&group_id_plan,
-			  "SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('" BOOKING_SCHEMA ".booking', 'id'))",
-			  0, NULL);
-	ret = spi_execute_as(pair->child_owner, group_id_plan, NULL, NULL, false, false, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "drawing a group id failed: %s", SPI_result_code_string(ret));
-	{
-		bool		isnull;
-
-		group_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-											   &isnull));
-	}
+	/* a group id from the bookings' own id sequence, so that no booking id is ever one */
+	if (!OidIsValid(pair->key_sequence))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"id\" of table %s is no longer an identity column", pair->child_sql)));
+	group_id = nextval_internal(pair->key_sequence, false);
 
 	/* the rows, in one INSERT in a subtransaction that a refusal rolls back */
 	BeginInternalSubTransaction(NULL);

@@ -15,6 +15,7 @@
 
 #include "access/genam.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
@@ -354,6 +355,12 @@ load_pairs(void)
 			p->holder_index = get_relname_relid("booking_resource_idx", ns);
 			p->holder_att = get_attnum(p->child_relid, "holder");
 			p->group_att = get_attnum(p->child_relid, "group_id");
+			{
+				Relation	child = table_open(p->child_relid, AccessShareLock);
+
+				p->key_sequence = booking_identity_sequence(child, get_attnum(p->child_relid, "id"));
+				table_close(child, AccessShareLock);
+			}
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
 		}
 		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));

@@ -79,6 +79,7 @@ typedef struct BookingPair
 	Oid			queue_index;	/* its btree (resource_id, waiting, booking_id) */
 	AttrNumber	holder_att;		/* the child's holder column (own pair), or InvalidAttrNumber */
 	AttrNumber	group_att;		/* the child's group_id, bigint (own pair), or InvalidAttrNumber */
+	Oid			key_sequence;	/* the identity sequence of the child's id (own pair), or InvalidOid */
 	Oid			holder_index;	/* btree (parent, holder) for the per-holder limit, or InvalidOid */
 	AttrNumber	max_per_holder_att;	/* the parent's max_per_holder, or InvalidAttrNumber */
 
