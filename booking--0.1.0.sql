@@ -105,7 +105,7 @@ CREATE TABLE @extschema@.booking (
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	meta jsonb
-);
+) WITH (fillfactor = 90);	/* room on each page for a later confirm or cancel (HOT updates) */
 /* The bookings of a resource (the foreign key's look-up), and of one holder there (max_per_holder). */
 CREATE INDEX booking_resource_idx ON @extschema@.booking (resource_id, holder);
 
