@@ -744,8 +744,7 @@ booking_cancel(PG_FUNCTION_ARGS)
 		Oid			types[1] = {INT8OID};
 
 		kept_plan(&lock_booking_plan,
-				  "SELECT status::pg_catalog.text, group_id FROM " BOOKING_SCHEMA ".booking"
-				  " WHERE id = $1",
+				  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking WHERE id = $1",
 				  1, types);
 	}
 	{
@@ -763,23 +762,14 @@ booking_cancel(PG_FUNCTION_ARGS)
 	plan = cancel_plan;
 	if (whole_group)
 	{
-		bool		isnull;
-		Datum		group;
+		int64		group = 0;
+		int64	   *resources;
 
-		ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "reading the booking failed: %s", SPI_result_code_string(ret));
-		group = SPI_processed == 0 ? (Datum) 0 :
-			SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		if (SPI_processed > 0 && !isnull)
+		/* the booking's group, its live rows locked: none for a booking of no group */
+		if (lock_group_rows(&group, booking_id, true, &resources) > 0)
 		{
-			int64	   *resources;
-
-			args[0] = group;
-			if (lock_group_rows(DatumGetInt64(group), true, &resources) > 0)
-				plan = cancel_group_plan;
-			else
-				args[0] = Int64GetDatum(booking_id);
+			plan = cancel_group_plan;
+			args[0] = Int64GetDatum(group);
 		}
 	}
 

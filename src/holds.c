@@ -250,32 +250,42 @@ lock_hold(int64 booking_id, HoldRow *row)
 }
 
 /*
- * A group is changed as one: locks the rows of group_id that are held (or, with live, every
+ * A group is changed as one: locks the rows of a group that are held (or, with live, every
  * row still held, pending, confirmed or waiting) in the order of their resources, then those
  * resources' advisory locks, ascending as book_many() took them, so that the UPDATE that
- * follows changes them all at once and no two groups deadlock.  Returns how many rows, with
- * their resources (ascending) in *resource_ids.  SPI connected.
+ * follows changes them all at once and no two groups deadlock.  The group is group_id or, when
+ * that is 0, the group of the booking member_id (*group_id is set to it).  Returns how many
+ * rows, with their resources (ascending) in *resource_ids.  SPI connected.
  */
-static SPIPlanPtr group_lock_plan[2];
+static SPIPlanPtr group_lock_plan[3];
 
 int
-lock_group_rows(int64 group_id, bool live, int64 **resource_ids)
+lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_ids)
 {
 	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(group_id)};
+	Datum		args[1];
+	int			which = *group_id == 0 ? 2 : live ? 1 : 0;
 	int64	   *ids;
 	uint64		i;
 	int			ret;
 
-	kept_plan(&group_lock_plan[live ? 1 : 0],
-			  live ?
-			  "SELECT resource_id FROM " BOOKING_SCHEMA ".booking WHERE group_id = $1"
-			  " AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
-			  " ORDER BY resource_id FOR UPDATE" :
-			  "SELECT resource_id FROM " BOOKING_SCHEMA ".booking"
-			  " WHERE group_id = $1 AND status = 'held' ORDER BY resource_id FOR UPDATE",
-			  1, types);
-	ret = SPI_execute_plan(group_lock_plan[live ? 1 : 0], args, NULL, false, 0);
+	if (which == 2 && !live)
+		elog(ERROR, "a group found by a member is locked whole");
+	args[0] = Int64GetDatum(which == 2 ? member_id : *group_id);
+	kept_plan_with(&group_lock_plan[which],
+				   which == 2 ?
+				   "SELECT resource_id, group_id FROM " BOOKING_SCHEMA ".booking"
+				   " WHERE group_id = (SELECT group_id FROM " BOOKING_SCHEMA ".booking WHERE id = $1)"
+				   " AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
+				   " ORDER BY resource_id FOR UPDATE" :
+				   which == 1 ?
+				   "SELECT resource_id, group_id FROM " BOOKING_SCHEMA ".booking WHERE group_id = $1"
+				   " AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
+				   " ORDER BY resource_id FOR UPDATE" :
+				   "SELECT resource_id, group_id FROM " BOOKING_SCHEMA ".booking"
+				   " WHERE group_id = $1 AND status = 'held' ORDER BY resource_id FOR UPDATE",
+				   1, types, CURSOR_OPT_GENERIC_PLAN);
+	ret = SPI_execute_plan(group_lock_plan[which], args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "locking the group failed: %s", SPI_result_code_string(ret));
 	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
@@ -284,6 +294,9 @@ lock_group_rows(int64 group_id, bool live, int64 **resource_ids)
 		bool		isnull;
 
 		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		if (i == 0)
+			*group_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+													&isnull));
 	}
 	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) SPI_processed);
 	*resource_ids = ids;
@@ -294,10 +307,12 @@ lock_group_rows(int64 group_id, bool live, int64 **resource_ids)
 static int
 lock_group(const HoldRow *row, int64 **resource_ids)
 {
+	int64		group_id = row->group_id;
+
 	*resource_ids = NULL;
 	if (!row->has_group)
 		return 0;
-	return lock_group_rows(row->group_id, false, resource_ids);
+	return lock_group_rows(&group_id, 0, false, resource_ids);
 }
 
 /*
