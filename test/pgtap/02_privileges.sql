@@ -4,7 +4,7 @@
  * turn the audit off.  A role is created inside the transaction and rolled back with it.
  */
 BEGIN;
-SELECT plan(21);
+SELECT plan(25);
 
 CREATE ROLE pgtap_booking_app NOLOGIN;
 GRANT USAGE ON SCHEMA booking TO pgtap_booking_app;
@@ -72,6 +72,41 @@ SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.book_many(bigint[
           'an ordinary role can execute book_many() and promote()');
 SELECT ok(NOT has_function_privilege('pgtap_booking_app', 'booking.expire_holds(integer)', 'EXECUTE'),
           'expire_holds() is not executable by PUBLIC (a job for pg_cron, as its owner)');
+
+-- booking.queue is the engine's: nobody is granted anything on it, yet a role with the grants an
+-- application needs (doc/reference.md, Privileges) holds, confirms, cancels and waits, and the
+-- engine keeps the queue on its behalf
+GRANT SELECT ON booking.pair, booking.resource TO pgtap_booking_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON booking.booking TO pgtap_booking_app;
+INSERT INTO booking.resource (name, capacity) VALUES ('pgtap seat 1', 1), ('pgtap seat 2', 1);
+SELECT is(pg_temp.error_as('pgtap_booking_app', 'SELECT * FROM booking.queue'),
+          '42501: permission denied for table queue',
+          'an application role cannot read booking.queue: 42501');
+SELECT is(pg_temp.error_as('pgtap_booking_app', $sql$
+    DO $do$
+    DECLARE
+        g record;
+    BEGIN
+        SELECT min(booking_id) AS id, min(hold_token::text)::uuid AS token INTO g
+          FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'pgtap seat %'),
+                                 holder => 'pgtap-app', hold => '5 minutes');
+        PERFORM booking.confirm(g.id, g.token);
+        PERFORM booking.cancel(g.id, whole_group => true);
+        PERFORM booking.book_slot((SELECT id FROM booking.resource WHERE name = 'pgtap seat 1'),
+                                  holder => 'pgtap-app', hold => '5 minutes');
+        PERFORM booking.book_slot((SELECT id FROM booking.resource WHERE name = 'pgtap seat 1'),
+                                  holder => 'pgtap-late', waitlist => true);
+    END
+    $do$$sql$),
+          'no error',
+          'an application role holds a group, confirms it, cancels it whole, holds a seat and waits for it');
+SELECT results_eq(
+    $$SELECT b.holder, q.waiting, q.due IS NOT DISTINCT FROM b.expires_at
+        FROM booking.queue q JOIN booking.booking b ON b.id = q.booking_id
+       WHERE b.holder LIKE 'pgtap-%' ORDER BY q.booking_id$$,
+    $$VALUES ('pgtap-app'::text, false, true), ('pgtap-late', true, true)$$,
+    'the engine listed the role''s hold and its waiting row in booking.queue');
+SELECT is_empty('SELECT * FROM booking.verify()', 'verify() is empty after the role''s writes');
 
 -- no function of the extension is SECURITY DEFINER, so none of them lends its owner's rights
 SELECT is_empty(
