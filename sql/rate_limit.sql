@@ -8,9 +8,10 @@ SET timezone = 'UTC';
 -- start from empty tables and fresh ids, whatever ran before (one script for every file)
 \i sql/reset.inc
 
-INSERT INTO booking.resource (name, capacity) VALUES ('concert', 2), ('museum', 100);
+INSERT INTO booking.resource (name, capacity) VALUES ('concert', 2), ('museum', 100), ('closed room', 0);
 SELECT id AS concert FROM booking.resource WHERE name = 'concert' \gset
 SELECT id AS museum FROM booking.resource WHERE name = 'museum' \gset
+SELECT id AS closed FROM booking.resource WHERE name = 'closed room' \gset
 
 -- off by default
 SHOW booking.holder_rate_limit;
@@ -37,6 +38,12 @@ SELECT holder, status FROM booking.cancel((SELECT id FROM booking.booking WHERE 
 UPDATE booking.holder_rate SET window_start = window_start - interval '90 minutes' WHERE holder = 'ann';
 SELECT ok, reason FROM booking.book_slot(:museum, 1, holder => 'ann');
 SELECT holder, attempts FROM booking.holder_rate ORDER BY holder;
+
+-- a refused group counts too: each row judged before the refusal is an attempt (the museum's,
+-- then the closed room's, which refuses), though no row of the group is kept
+SELECT ok, resource_id, reason FROM booking.book_many(ARRAY[:museum, :closed], holder => 'cat');
+SELECT holder, attempts FROM booking.holder_rate WHERE holder = 'cat';
+SELECT count(*) AS rows_of_cat FROM booking.booking WHERE holder = 'cat';
 
 -- only a superuser sets the limit
 CREATE ROLE regress_booking_rater;

@@ -29,6 +29,7 @@
 #include "api.h"
 #include "audit.h"
 #include "engine.h"
+#include "holder_limits.h"
 #include "locks.h"
 #include "pair.h"
 
@@ -73,6 +74,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 	int64	   *booking_ids;
 	Datum	   *statuses;
 	volatile int refused_at = -1;
+	volatile int judged = 0;
 	AdmitResult refusal;
 	int32	   *available;
 	MemoryContext caller_cxt = CurrentMemoryContext;
@@ -183,6 +185,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 		ret = insert_group_softly(pair, &soft, group_id, n, plan, args, nulls);
 		if (ret != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "inserting the bookings failed: %s", SPI_result_code_string(ret));
+		judged = soft.nrows;
 		for (r = 0; r < (uint64) soft.nrows; r++)
 			for (i = 0; i < n; i++)
 				if (ids[i] == soft.resource_ids[r])
@@ -235,6 +238,14 @@ booking_book_many(PG_FUNCTION_ARGS)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+
+	/*
+	 * The rollback took the refused group's attempts off the holder's rate with its rows: they
+	 * were attempts all the same, each row judged one, as book_slot() counts a refused one.
+	 */
+	if (refused_at >= 0 && judged > 0 && booking_holder_rate_limit > 0 && !engine_bulk_load() &&
+		pair->holder_att != InvalidAttrNumber)
+		(void) limits_rate_add(pair, holder, judged);
 
 	/* the audit: a row per booking made, or the one refusal */
 	for (i = 0; i < n; i++)

@@ -44,34 +44,44 @@ int			booking_holder_rate_window = 60;
 static SPIPlanPtr rate_plan = NULL;
 
 /*
+ * Counts n more attempts of holder in its window; returns the count.  The caller checked that
+ * a limit is set and is connected to SPI.
+ */
+int32
+limits_rate_add(BookingPair *pair, const char *holder, int32 n)
+{
+	Oid			types[3] = {TEXTOID, INT4OID, INT4OID};
+	Datum		args[3];
+	bool		isnull;
+	int			ret;
+
+	kept_plan(&rate_plan,
+			  "INSERT INTO " BOOKING_SCHEMA ".holder_rate AS r (holder, window_start, attempts)"
+			  " VALUES ($1, pg_catalog.now(), $3)"
+			  " ON CONFLICT (holder) DO UPDATE SET"
+			  "  attempts = CASE WHEN r.window_start <= pg_catalog.now() - pg_catalog.make_interval(secs => $2)"
+			  "             THEN $3 ELSE r.attempts + $3 END,"
+			  "  window_start = CASE WHEN r.window_start <= pg_catalog.now() - pg_catalog.make_interval(secs => $2)"
+			  "             THEN pg_catalog.now() ELSE r.window_start END"
+			  " RETURNING attempts",
+			  3, types);
+	args[0] = CStringGetTextDatum(holder);
+	args[1] = Int32GetDatum(booking_holder_rate_window);
+	args[2] = Int32GetDatum(n);
+	ret = spi_execute_as(pair->child_owner, rate_plan, args, NULL, false, false, 1);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "counting the holder's attempts failed: %s", SPI_result_code_string(ret));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * Counts one more attempt of holder and returns whether it goes beyond the limit (with the
  * count in *attempts).  The caller checked that a limit is set and is connected to SPI.
  */
 bool
 limits_rate_exceeded(BookingPair *pair, const char *holder, int32 *attempts)
 {
-	Oid			types[2] = {TEXTOID, INT4OID};
-	Datum		args[2];
-	bool		isnull;
-	int			ret;
-
-	kept_plan(&rate_plan,
-			  "INSERT INTO " BOOKING_SCHEMA ".holder_rate AS r (holder, window_start, attempts)"
-			  " VALUES ($1, pg_catalog.now(), 1)"
-			  " ON CONFLICT (holder) DO UPDATE SET"
-			  "  attempts = CASE WHEN r.window_start <= pg_catalog.now() - pg_catalog.make_interval(secs => $2)"
-			  "             THEN 1 ELSE r.attempts + 1 END,"
-			  "  window_start = CASE WHEN r.window_start <= pg_catalog.now() - pg_catalog.make_interval(secs => $2)"
-			  "             THEN pg_catalog.now() ELSE r.window_start END"
-			  " RETURNING attempts",
-			  2, types);
-	args[0] = CStringGetTextDatum(holder);
-	args[1] = Int32GetDatum(booking_holder_rate_window);
-	ret = spi_execute_as(pair->child_owner, rate_plan, args, NULL, false, false, 1);
-	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "counting the holder's attempts failed: %s", SPI_result_code_string(ret));
-	*attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-											&isnull));
+	*attempts = limits_rate_add(pair, holder, 1);
 	return *attempts > booking_holder_rate_limit;
 }
 

@@ -19,6 +19,7 @@ typedef struct HolderCheck
 extern int	booking_holder_rate_limit;
 extern int	booking_holder_rate_window;
 
+extern int32 limits_rate_add(BookingPair *pair, const char *holder, int32 n);
 extern bool limits_rate_exceeded(BookingPair *pair, const char *holder, int32 *attempts);
 extern bool limits_holder_full(BookingPair *pair, int64 resource_id, const HolderCheck *hc,
 							   int32 max, int32 *count);
