@@ -116,6 +116,27 @@ kept_plan_with(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes, int 
 	return plan;
 }
 
+/*
+ * The bigint values of one column of the last SPI result, in a new array (of one element at
+ * least, so that an empty result needs no special case); *n is how many.
+ */
+int64 *
+spi_int64_column(int column, uint64 *n)
+{
+	int64	   *values = palloc(sizeof(int64) * Max(SPI_processed, 1));
+	uint64		i;
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, column, &isnull);
+
+		values[i] = isnull ? 0 : DatumGetInt64(d);
+	}
+	*n = SPI_processed;
+	return values;
+}
+
 void
 require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
@@ -1047,15 +1068,7 @@ booking_repair(PG_FUNCTION_ARGS)
 		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
-		nsuspects = SPI_processed;
-		suspects = palloc(sizeof(int64) * Max(nsuspects, 1));
-		for (r = 0; r < nsuspects; r++)
-		{
-			bool		n;
-
-			suspects[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
-													  SPI_tuptable->tupdesc, 1, &n));
-		}
+		suspects = spi_int64_column(1, &nsuspects);
 		lock_resources(pair, suspects, (int) nsuspects);
 
 		for (r = 0; r < nsuspects; r++)
@@ -1106,15 +1119,8 @@ booking_repair(PG_FUNCTION_ARGS)
 		}
 
 		/* booking.queue: each resource whose entries differ, rebuilt under its lock */
-		nsuspects = queue_verify(pair);
-		suspects = palloc(sizeof(int64) * Max(nsuspects, 1));
-		for (r = 0; r < nsuspects; r++)
-		{
-			bool		n;
-
-			suspects[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
-													  SPI_tuptable->tupdesc, 1, &n));
-		}
+		(void) queue_verify(pair);
+		suspects = spi_int64_column(1, &nsuspects);
 		lock_resources(pair, suspects, (int) nsuspects);
 		for (r = 0; r < nsuspects; r++)
 		{
@@ -1160,14 +1166,8 @@ booking_reset(PG_FUNCTION_ARGS)
 						  false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "listing resources failed: %s", SPI_result_code_string(ret));
-		ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
-		for (r = 0; r < SPI_processed; r++)
-		{
-			bool		n;
-
-			ids[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n));
-		}
-		lock_resources(pair, ids, (int) SPI_processed);
+		ids = spi_int64_column(1, &r);
+		lock_resources(pair, ids, (int) r);
 		ret = SPI_execute("DELETE FROM " BOOKING_SCHEMA ".booking", false, 0);
 	}
 	else

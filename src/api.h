@@ -34,6 +34,7 @@ extern int	spi_execute_as(Oid role, SPIPlanPtr plan, Datum *args, const char *nu
 extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes);
 extern SPIPlanPtr kept_plan_with(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes,
 								 int options);
+extern int64 *spi_int64_column(int column, uint64 *n);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern int32 spots_arg(FunctionCallInfo fcinfo, int argno);
 extern char *holder_arg(FunctionCallInfo fcinfo, int argno);

@@ -266,7 +266,7 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 	Datum		args[1];
 	int			which = *group_id == 0 ? 2 : live ? 1 : 0;
 	int64	   *ids;
-	uint64		i;
+	uint64		n;
 	int			ret;
 
 	if (which == 2 && !live)
@@ -288,19 +288,17 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 	ret = SPI_execute_plan(group_lock_plan[which], args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "locking the group failed: %s", SPI_result_code_string(ret));
-	ids = palloc(sizeof(int64) * Max(SPI_processed, 1));
-	for (i = 0; i < SPI_processed; i++)
+	if (SPI_processed > 0)
 	{
 		bool		isnull;
 
-		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		if (i == 0)
-			*group_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
-													&isnull));
+		*group_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+												&isnull));
 	}
-	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) SPI_processed);
+	ids = spi_int64_column(1, &n);
+	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) n);
 	*resource_ids = ids;
-	return (int) SPI_processed;
+	return (int) n;
 }
 
 /* A hold's group, locked (see lock_group_rows); 0 rows for a hold of no group. */
@@ -558,15 +556,7 @@ booking_expire_holds(PG_FUNCTION_ARGS)
 	ret = spi_execute_as(pair->child_owner, due_plan, NULL, NULL, false, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "listing holds failed: %s", SPI_result_code_string(ret));
-	n = SPI_processed;
-	ids = palloc(sizeof(int64) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
-											 &isnull));
-	}
+	ids = spi_int64_column(1, &n);
 	for (i = 0; i < n && done < max; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
