@@ -117,6 +117,26 @@ kept_plan_with(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes, int 
 }
 
 /*
+ * Runs plan, a kept SELECT of one booking by its id ($1, a bigint), and returns its row (its
+ * descriptor is SPI_tuptable's); P0002 when there is no such booking.  SPI connected.
+ */
+HeapTuple
+booking_row(SPIPlanPtr plan, int64 booking_id)
+{
+	Datum		args[1] = {Int64GetDatum(booking_id)};
+	int			ret = SPI_execute_plan(plan, args, NULL, false, 1);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading booking %lld failed: %s", (long long) booking_id,
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("booking %lld does not exist", (long long) booking_id)));
+	return SPI_tuptable->vals[0];
+}
+
+/*
  * The bigint values of one column of the last SPI result, in a new array (of one element at
  * least, so that an empty result needs no special case); *n is how many.
  */
@@ -804,15 +824,9 @@ booking_cancel(PG_FUNCTION_ARGS)
 		elog(ERROR, "cancelling the booking failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 	{
-		args[0] = Int64GetDatum(booking_id);
-		ret = SPI_execute_plan(lock_booking_plan, args, NULL, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "reading the booking failed: %s", SPI_result_code_string(ret));
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("booking %lld does not exist", (long long) booking_id)));
-		current = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		HeapTuple	row = booking_row(lock_booking_plan, booking_id);
+
+		current = SPI_getvalue(row, SPI_tuptable->tupdesc, 1);
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("booking %lld cannot be cancelled", (long long) booking_id),

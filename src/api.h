@@ -35,6 +35,7 @@ extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *a
 extern SPIPlanPtr kept_plan_with(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes,
 								 int options);
 extern int64 *spi_int64_column(int column, uint64 *n);
+extern HeapTuple booking_row(SPIPlanPtr plan, int64 booking_id);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern int32 spots_arg(FunctionCallInfo fcinfo, int argno);
 extern char *holder_arg(FunctionCallInfo fcinfo, int argno);

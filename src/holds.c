@@ -165,18 +165,11 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 						 true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the resources failed: %s", SPI_result_code_string(ret));
-	nfound = SPI_processed;
-	found_ids = palloc(sizeof(int64) * Max(nfound, 1));
+	found_ids = spi_int64_column(1, &nfound);
 	max_holds = palloc(sizeof(Datum) * Max(nfound, 1));
 	no_max = palloc(sizeof(bool) * Max(nfound, 1));
 	for (j = 0; j < nfound; j++)
-	{
-		bool		isnull;
-
-		found_ids[j] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1,
-												   &isnull));
 		max_holds[j] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2, &no_max[j]);
-	}
 	for (i = 0; i < n; i++)
 	{
 		for (j = 0; j < nfound && found_ids[j] != ids[i]; j++)
@@ -213,25 +206,16 @@ static void
 lock_hold(int64 booking_id, HoldRow *row)
 {
 	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(booking_id)};
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
 	Datum		d;
-	int			ret;
 
 	kept_plan(&lock_plan,
 			  "SELECT status::pg_catalog.text, hold_token_digest, expires_at, resource_id, created_at,"
 			  " group_id FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
 			  1, types);
-	ret = SPI_execute_plan(lock_plan, args, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "locking the booking failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("booking %lld does not exist", (long long) booking_id)));
-	tup = SPI_tuptable->vals[0];
+	tup = booking_row(lock_plan, booking_id);
 	desc = SPI_tuptable->tupdesc;
 	row->id = booking_id;
 	row->status = SPI_getvalue(tup, desc, 1);

@@ -343,6 +343,7 @@ booking_promote(PG_FUNCTION_ARGS)
 	Tuplestorestate *store;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
+	HeapTuple	row;
 	char	   *status;
 	int			ret;
 
@@ -350,15 +351,8 @@ booking_promote(PG_FUNCTION_ARGS)
 	kept_plan(&lock_plan,
 			  "SELECT status::pg_catalog.text FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
 			  1, types);
-	args[0] = Int64GetDatum(booking_id);
-	ret = SPI_execute_plan(lock_plan, args, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "locking the booking failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("booking %lld does not exist", (long long) booking_id)));
-	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	row = booking_row(lock_plan, booking_id);
+	status = SPI_getvalue(row, SPI_tuptable->tupdesc, 1);
 	if (strcmp(status, "waitlisted") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -368,6 +362,7 @@ booking_promote(PG_FUNCTION_ARGS)
 			  "UPDATE " BOOKING_SCHEMA ".booking SET status = 'confirmed', updated_at = pg_catalog.now()"
 			  " WHERE id = $1 RETURNING *",
 			  1, types);
+	args[0] = Int64GetDatum(booking_id);
 	ret = SPI_execute_plan(promote_plan, args, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 		elog(ERROR, "promoting the booking failed: %s", SPI_result_code_string(ret));

@@ -3,4 +3,4 @@
 \set r random(1, :nres)
 \set s CASE WHEN :r <= :npool THEN random(1, 2) ELSE 1 END
 \set k random(0, 2)
-SELECT stress.wait(:r, :s, :k, :maxline, 'c' || :client_id);
+SELECT stress.hold(:r, :s, :k, NULL, true, :maxline, NULL, 'c' || :client_id);

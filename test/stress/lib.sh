@@ -4,6 +4,70 @@
 # The statuses that take capacity, as an SQL list.
 CONSUMING="'held', 'pending', 'confirmed', 'completed'"
 
+# The independent sweep of the timeline resources, in plain SQL (timeline.sh, lifecycle.sh).
+# One line per timeline resource that goes over capacity at some instant
+# ('over|resource|capacity|instant|load' at the first such instant), followed by the
+# rows that cover that instant ('row|id|resource|spots|kind|status|during|widened'), plus one
+# line per row of a timeline resource whose range is not [lower, upper) or not bounded, which
+# the sweep's ordering assumes ('shape|id|during').  Empty when all is well.  A hold whose time
+# has passed (as of the statement's transaction) takes nothing, as the engine judges it.
+SWEEP_SQL="
+WITH c AS (
+	SELECT b.id, b.resource_id, b.spots, b.kind, b.status, b.during, r.capacity,
+	       CASE WHEN b.kind = 'block' THEN lower(b.during) ELSE lower(b.during) - r.buffer_before END AS s,
+	       CASE WHEN b.kind = 'block' THEN upper(b.during) ELSE upper(b.during) + r.buffer_after END AS e,
+	       CASE WHEN b.kind = 'block' THEN r.capacity ELSE b.spots END AS n
+	  FROM booking.booking b
+	  JOIN booking.resource r ON r.id = b.resource_id
+	 WHERE r.timeline AND b.status IN ($CONSUMING)
+	   AND NOT (b.status = 'held' AND b.expires_at <= now())
+), ev AS (
+	SELECT resource_id, capacity, s AS at, n AS delta FROM c
+	UNION ALL
+	SELECT resource_id, capacity, e AS at, -n AS delta FROM c
+), swept AS (
+	SELECT resource_id, capacity, at,
+	       sum(delta) OVER (PARTITION BY resource_id ORDER BY at, delta
+	                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS load
+	  FROM ev
+), over AS (
+	SELECT DISTINCT ON (resource_id) resource_id, capacity, at, load
+	  FROM swept
+	 WHERE load > capacity
+	 ORDER BY resource_id, at
+)
+SELECT line FROM (
+	SELECT o.resource_id, 0 AS k, o.at, concat_ws('|', 'over', o.resource_id, o.capacity, o.at, o.load) AS line
+	  FROM over o
+	UNION ALL
+	SELECT o.resource_id, 1, c.s, concat_ws('|', 'row', c.id, c.resource_id, c.spots, c.kind, c.status, c.during, tstzrange(c.s, c.e))
+	  FROM over o JOIN c ON c.resource_id = o.resource_id AND c.s <= o.at AND o.at < c.e
+	UNION ALL
+	SELECT b.resource_id, 2, NULL, concat_ws('|', 'shape', b.id, b.during)
+	  FROM booking.booking b JOIN booking.resource r ON r.id = b.resource_id
+	 WHERE r.timeline
+	   AND (b.during IS NULL OR isempty(b.during) OR lower_inf(b.during) OR upper_inf(b.during)
+	        OR NOT lower_inc(b.during) OR upper_inc(b.during))
+) x
+ORDER BY resource_id, k, at"
+
+# Counters against rows: one line per resource whose counter is not what it should be — the
+# spots its consuming rows hold on a pool (past-due holds included, until marked expired), 0 on a
+# timeline resource, which keeps no counter — or is over capacity or negative
+# ('counter|id|capacity|reserved|expected').
+COUNTER_SQL="
+SELECT concat_ws('|', 'counter', r.id, r.capacity, r.spots_reserved, e.n)
+  FROM booking.resource r
+  LEFT JOIN (SELECT b.resource_id, sum(b.spots) AS n
+               FROM booking.booking b
+              WHERE b.status IN ($CONSUMING) AND b.kind = 'booking'
+              GROUP BY b.resource_id) c ON c.resource_id = r.id
+  CROSS JOIN LATERAL (SELECT CASE WHEN r.timeline THEN 0 ELSE COALESCE(c.n, 0) END AS n) e
+ WHERE r.spots_reserved <> e.n OR r.spots_reserved > r.capacity OR r.spots_reserved < 0"
+
+# What verify() reports, a line per row ('verify|resource|capacity|reserved|counted|problem').
+VERIFY_SQL="SELECT concat_ws('|', 'verify', v.resource_id, v.capacity, v.spots_reserved, v.counted, v.problem) FROM booking.verify() v"
+
 # stress_workdir NAME: a work directory of the part's own in $WORK, and PIDS for the background
 # jobs it starts; at exit the jobs are stopped and the directory removed.
 stress_workdir() {

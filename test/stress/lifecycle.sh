@@ -85,52 +85,7 @@ if [ "${LC_TL_HOLDS:-1}" = 0 ]; then HOLDRES=$NPOOL; else HOLDRES=$NRES; fi
 source "$HERE/lib.sh"
 stress_workdir booking-stress-lc
 
-# Counters against rows: the spots of the consuming rows on a pool (past-due holds included,
-# until marked expired), 0 on a timeline; and no pool over capacity.
-COUNTER_SQL="
-SELECT concat_ws('|', 'counter', r.id, r.capacity, r.spots_reserved, e.n)
-  FROM booking.resource r
-  LEFT JOIN (SELECT b.resource_id, sum(b.spots) AS n
-               FROM booking.booking b
-              WHERE b.status IN ($CONSUMING)
-              GROUP BY b.resource_id) c ON c.resource_id = r.id
-  CROSS JOIN LATERAL (SELECT CASE WHEN r.timeline THEN 0 ELSE COALESCE(c.n, 0) END AS n) e
- WHERE r.spots_reserved <> e.n OR r.spots_reserved > r.capacity OR r.spots_reserved < 0"
-
-# The timeline sweep of timeline.sh, where a hold whose time has passed (as of this statement's
-# transaction) takes nothing, as the engine judges it: one line per timeline resource over
-# capacity at some instant, then the rows covering that instant.
-SWEEP_SQL="
-WITH c AS (
-	SELECT b.id, b.resource_id, b.spots, b.status, b.during, r.capacity,
-	       lower(b.during) - r.buffer_before AS s, upper(b.during) + r.buffer_after AS e, b.spots AS n
-	  FROM booking.booking b
-	  JOIN booking.resource r ON r.id = b.resource_id
-	 WHERE r.timeline AND b.status IN ($CONSUMING)
-	   AND NOT (b.status = 'held' AND b.expires_at <= now())
-), ev AS (
-	SELECT resource_id, capacity, s AS at, n AS delta FROM c
-	UNION ALL
-	SELECT resource_id, capacity, e AS at, -n AS delta FROM c
-), swept AS (
-	SELECT resource_id, capacity, at,
-	       sum(delta) OVER (PARTITION BY resource_id ORDER BY at, delta
-	                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS load
-	  FROM ev
-), over AS (
-	SELECT DISTINCT ON (resource_id) resource_id, capacity, at, load
-	  FROM swept WHERE load > capacity ORDER BY resource_id, at
-)
-SELECT line FROM (
-	SELECT o.resource_id, 0 AS k, o.at, concat_ws('|', 'over', o.resource_id, o.capacity, o.at, o.load) AS line
-	  FROM over o
-	UNION ALL
-	SELECT o.resource_id, 1, c.s, concat_ws('|', 'row', c.id, c.resource_id, c.spots, c.status, c.during)
-	  FROM over o JOIN c ON c.resource_id = o.resource_id AND c.s <= o.at AND o.at < c.e
-) x
-ORDER BY resource_id, k, at"
-
-VERIFY_SQL="SELECT concat_ws('|', 'verify', v.resource_id, v.capacity, v.spots_reserved, v.counted, v.problem) FROM booking.verify() v"
+# The sweep, the counters and verify(): lib.sh's SWEEP_SQL, COUNTER_SQL and VERIFY_SQL.
 
 STATE_SQL="SELECT line FROM ($SWEEP_SQL) s UNION ALL ($COUNTER_SQL) UNION ALL ($VERIFY_SQL)"
 
@@ -140,7 +95,7 @@ check_state() {
 	out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$STATE_SQL" 2>&1) ||
 		{ violation "the state check failed ($1): $out"; return; }
 	if [ -n "$out" ]; then
-		violation "state broken $1 (counter|id|capacity|reserved|expected, verify|..., over|resource|capacity|instant|load, row|id|resource|spots|status|during):"
+		violation "state broken $1 (counter|id|capacity|reserved|expected, verify|..., over|resource|capacity|instant|load, row|id|resource|spots|kind|status|during|widened):"
 		head -40 <<<"$out"
 	fi
 }

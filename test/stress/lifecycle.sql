@@ -100,7 +100,9 @@ LANGUAGE sql AS $$
 $$;
 
 -- book_slot() with a hold of life_ms milliseconds (waiting in line where wait and the resource
--- is full), to be acted on after act_ms.  Nothing here may raise when the engine is right.
+-- is full), to be acted on after act_ms; with life_ms NULL, a booking with no hold that waits in
+-- line where the resource is full and the line is short.  Nothing here may raise when the engine
+-- is right.
 CREATE FUNCTION stress.hold(r bigint, s integer, k integer, life_ms integer, wait boolean,
                             maxline integer, act_ms integer, who text)
 RETURNS text LANGUAGE plpgsql AS $$
@@ -113,7 +115,7 @@ DECLARE
 BEGIN
 	res := booking.book_slot(r, s, d, who, make_interval(secs => life_ms / 1000.0),
 	                         wait AND stress.line_short(r, d, maxline));
-	IF res.ok THEN
+	IF res.ok AND life_ms IS NOT NULL THEN
 		INSERT INTO stress.token (booking_id, token, grp, act_at)
 		VALUES (res.booking_id, res.hold_token, false, clock_timestamp() + make_interval(secs => act_ms / 1000.0));
 		INSERT INTO stress.made (booking_id, token, first_expires_at, expires_at, via)
@@ -123,26 +125,7 @@ BEGIN
 	RETURN coalesce(res.status::text, res.reason);
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, dt = PG_EXCEPTION_DETAIL;
-	PERFORM stress.caught('hold', NULL, st, msg, dt);
-	RETURN 'error';
-END
-$$;
-
--- book_slot() with no hold, waiting in line when the resource is full and the line is short.
-CREATE FUNCTION stress.wait(r bigint, s integer, k integer, maxline integer, who text)
-RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	d tstzrange := stress.during_for(r, k);
-	res booking.result;
-	st text;
-	msg text;
-	dt text;
-BEGIN
-	res := booking.book_slot(r, s, d, who, NULL, stress.line_short(r, d, maxline));
-	RETURN coalesce(res.status::text, res.reason);
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, dt = PG_EXCEPTION_DETAIL;
-	PERFORM stress.caught('wait', NULL, st, msg, dt);
+	PERFORM stress.caught(CASE WHEN life_ms IS NULL THEN 'wait' ELSE 'hold' END, NULL, st, msg, dt);
 	RETURN 'error';
 END
 $$;
