@@ -64,6 +64,8 @@ CREATE TABLE @extschema@.resource (
 	min_notice interval,
 	max_horizon interval,
 	max_per_holder integer,
+	longest_booking interval NOT NULL DEFAULT '0',
+	longest_block interval NOT NULL DEFAULT '0',
 	meta jsonb,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) WITH (fillfactor = 70);	/* room on each page for the counter's new row versions (HOT updates) */
@@ -85,6 +87,10 @@ COMMENT ON COLUMN @extschema@.resource.max_hold IS 'longest total life of a hold
 COMMENT ON COLUMN @extschema@.resource.min_notice IS 'timeline resources: how far ahead a booking must start at least';
 COMMENT ON COLUMN @extschema@.resource.max_horizon IS 'timeline resources: how far ahead a booking may start at most';
 COMMENT ON COLUMN @extschema@.resource.max_per_holder IS 'most active bookings one holder may have on this resource (NULL: no limit)';
+COMMENT ON COLUMN @extschema@.resource.longest_booking IS
+	'timeline resources: at least the length of the longest range any of its bookings has had; bounds the overlap search; written only by the engine and booking.repair()';
+COMMENT ON COLUMN @extschema@.resource.longest_block IS
+	'timeline resources: the same for its blocks, which the overlap search looks up apart';
 COMMENT ON COLUMN @extschema@.resource.meta IS 'free-form application data';
 COMMENT ON COLUMN @extschema@.resource.created_at IS 'when the resource was created';
 
@@ -110,21 +116,14 @@ CREATE TABLE @extschema@.booking (
 CREATE INDEX booking_resource_idx ON @extschema@.booking (resource_id, holder);
 
 /*
- * The overlap search of timeline resources: a GiST index over a box whose x is the resource id
- * and whose y spans the booking's range (microseconds since 2000, exact in a float8 for the
- * next two centuries).  Core GiST on boxes, so no other extension is needed; the box is only a
- * coarse filter that never misses an overlap, and the engine then compares the ranges exactly.
+ * The overlap search of timeline resources: a btree on the start of each range, by resource and
+ * kind.  A range that meets [lo, hi) starts before hi and, being no longer than the longest
+ * range of its kind on that resource (resource.longest_booking, longest_block, which the engine
+ * raises under the resource's lock before a longer row is written), no earlier than lo minus
+ * that length.  So the engine scans one short run of starts per kind; bookings and blocks are
+ * apart so that one long block (a holiday) does not widen every search among the bookings.
  */
-CREATE FUNCTION @extschema@.slot_box(resource_id bigint, during pg_catalog.tstzrange)
-RETURNS pg_catalog.box
-LANGUAGE c
-IMMUTABLE STRICT PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'booking_slot_box';
-COMMENT ON FUNCTION @extschema@.slot_box(bigint, pg_catalog.tstzrange) IS
-	'the box indexed for the overlap search: x is the resource id, y spans the range (NULL for an empty range)';
-
-CREATE INDEX booking_slot_idx ON @extschema@.booking
-	USING gist (@extschema@.slot_box(resource_id, during))
+CREATE INDEX booking_slot_idx ON @extschema@.booking (resource_id, kind, pg_catalog.lower(during))
 	WHERE during IS NOT NULL;
 
 /*

@@ -951,6 +951,9 @@ verify_timelines(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 		rules[r].after = isnull ? 0 : Max(buffer_usecs(d), 0);
 		d = SPI_getbinval(tup, td, 5, &isnull);
 		counters[r] = isnull ? 0 : DatumGetInt32(d);
+		/* every row, whatever the bounds say (they are checked apart) */
+		rules[r].longest_booking = TIMELINE_NO_BOUND;
+		rules[r].longest_block = TIMELINE_NO_BOUND;
 	}
 
 	all.lo = MIN_TIMESTAMP + USECS_PER_DAY * 366;
@@ -1033,6 +1036,25 @@ booking_verify(PG_FUNCTION_ARGS)
 		/* timeline resources: capacity at every instant, from the rows alone */
 		if (pair->timeline_sql != NULL && pair->during_sql != NULL)
 			verify_timelines(pair, store, desc);
+
+		/* the bounds the overlap search trusts (timeline.c) */
+		if (OidIsValid(pair->slot_index))
+		{
+			ret = SPI_execute_plan(pair_plan(pair, PLAN_LONGEST), NULL, NULL, true, 0);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "verifying range bounds failed: %s", SPI_result_code_string(ret));
+			for (r = 0; r < SPI_processed; r++)
+			{
+				Datum		values[6];
+				bool		nulls[6] = {false, false, true, true, true, false};
+				bool		n;
+
+				values[0] = Int32GetDatum(pair->id);
+				values[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n);
+				values[5] = CStringGetTextDatum("range longer than its bound");
+				tuplestore_putvalues(store, desc, values, nulls);
+			}
+		}
 
 		/* the held and waiting rows as booking.queue lists them */
 		nqueue = queue_verify(pair);
@@ -1145,6 +1167,44 @@ booking_repair(PG_FUNCTION_ARGS)
 			values[0] = Int32GetDatum(pair->id);
 			values[1] = Int64GetDatum(suspects[r]);
 			tuplestore_putvalues(store, desc, values, nulls);
+		}
+
+		/* range bounds below a row's range: raised under the resource's locks */
+		if (OidIsValid(pair->slot_index))
+		{
+			ret = SPI_execute_plan(pair_plan(pair, PLAN_LONGEST), NULL, NULL, false, 0);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "verifying range bounds failed: %s", SPI_result_code_string(ret));
+			suspects = spi_int64_column(1, &nsuspects);
+			lock_resources(pair, suspects, (int) nsuspects);
+			/* again, with the locks held: what the rows say now */
+			ret = SPI_execute_plan(pair_plan(pair, PLAN_LONGEST), NULL, NULL, false, 0);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "verifying range bounds failed: %s", SPI_result_code_string(ret));
+			nsuspects = SPI_processed;
+			{
+				SPITupleTable *found = SPI_tuptable;
+
+				for (r = 0; r < nsuspects; r++)
+				{
+					Datum		values[4];
+					bool		nulls[4] = {false, false, true, true};
+					bool		n;
+					int64		id;
+					Datum		d;
+
+					id = DatumGetInt64(SPI_getbinval(found->vals[r], found->tupdesc, 1, &n));
+					d = SPI_getbinval(found->vals[r], found->tupdesc, 2, &n);
+					if (!n)
+						engine_raise_bound(pair, id, false, buffer_usecs(d));
+					d = SPI_getbinval(found->vals[r], found->tupdesc, 3, &n);
+					if (!n)
+						engine_raise_bound(pair, id, true, buffer_usecs(d));
+					values[0] = Int32GetDatum(pair->id);
+					values[1] = Int64GetDatum(id);
+					tuplestore_putvalues(store, desc, values, nulls);
+				}
+			}
 		}
 	}
 	SPI_finish();

@@ -134,16 +134,14 @@ engine_soft_take(Oid child_relid, int64 group_id)
  * if any, is in SPI_tuptable.  An error unwinds both through the (sub)transaction abort.
  */
 static int
-run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 value)
+run_parent_plan_with(BookingPair *pair, PairPlan which, Datum *args)
 {
-	Datum		args[2];
 	volatile int ret = 0;
 	Oid			save_userid;
 	int			save_sec;
-	bool		counter = which == PLAN_ADMIT || which == PLAN_FORCE || which == PLAN_SET;
+	bool		counter = which == PLAN_ADMIT || which == PLAN_FORCE || which == PLAN_SET ||
+		which == PLAN_GROW;
 
-	args[0] = Int64GetDatum(resource_id);
-	args[1] = Int32GetDatum(value);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(pair->parent_owner,
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
@@ -161,6 +159,48 @@ run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 valu
 	}
 	PG_END_TRY();
 	return ret;
+}
+
+static int
+run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 value)
+{
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(resource_id);
+	args[1] = Int32GetDatum(value);
+	return run_parent_plan_with(pair, which, args);
+}
+
+/*
+ * Raises a timeline resource's bound on the length of its bookings' (or with is_block, its
+ * blocks') ranges to at least length microseconds, as the parent's owner; the bound never goes
+ * down.  The overlap search trusts it (timeline.c), so a row longer than the bound must not
+ * become visible before the bound is raised: the callers hold the resource's locks, or (a row
+ * that only waits) take its row lock through this UPDATE.  The caller is connected to SPI.
+ */
+void
+engine_raise_bound(BookingPair *pair, int64 resource_id, bool is_block, int64 length)
+{
+	Datum		args[3];
+	Interval   *iv = palloc0(sizeof(Interval));
+	int			ret;
+
+	if (!OidIsValid(pair->slot_index))
+		return;					/* the search runs a statement and needs no bound */
+	iv->time = length;
+	args[0] = Int64GetDatum(resource_id);
+	args[1] = IntervalPGetDatum(iv);
+	args[2] = BoolGetDatum(is_block);
+	ret = run_parent_plan_with(pair, PLAN_GROW, args);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "raising the range bound failed: %s", SPI_result_code_string(ret));
+}
+
+/* The length of a range as its bound counts it (the search allows for open bounds). */
+static int64
+range_length(Span span)
+{
+	return span.hi - span.lo;
 }
 
 static void
@@ -449,6 +489,9 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, bool
 	}
 	result->reserved = result->peak.load + claim->spots;
 	result->outcome = ADMIT_OK;
+	/* the row's range within its kind's bound before the row is written (timeline.c) */
+	if (range_length(claim->span) > (claim->is_block ? rule.longest_block : rule.longest_booking))
+		engine_raise_bound(pair, claim->resource_id, claim->is_block, range_length(claim->span));
 	return ADMIT_OK;
 }
 
@@ -513,6 +556,23 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 			result->resource_id = new_claim->resource_id;
 			return ADMIT_NO_RESOURCE;
 		}
+	}
+
+	/*
+	 * A waiting row is found by the overlap search too (a new booking must not overtake it):
+	 * its range within the bound, raised under the resource's row lock, before it is written.
+	 */
+	if (!has && new_claim != NULL && new_claim->waiting && new_claim->has_range &&
+		!(old_claim != NULL && old_claim->waiting && old_claim->has_range &&
+		  old_claim->resource_id == new_claim->resource_id &&
+		  old_claim->is_block == new_claim->is_block &&
+		  range_length(old_claim->span) >= range_length(new_claim->span)))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		engine_raise_bound(pair, new_claim->resource_id, new_claim->is_block,
+						   range_length(new_claim->span));
+		SPI_finish();
 	}
 
 	if (!had && !has)

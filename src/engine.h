@@ -41,6 +41,7 @@ typedef struct RowClaim
 	bool		by_api;			/* a new row of book_slot() or book_many(): waits its turn */
 	char	   *holder;			/* its holder (the extension's own table), or NULL */
 	bool		held;			/* a hold (status held) */
+	bool		waiting;		/* a waiting row (status waitlisted) */
 	bool		has_expiry;		/* with an expires_at */
 	TimestampTz expires;		/* that expires_at */
 } RowClaim;
@@ -101,6 +102,7 @@ extern bool engine_writing_counter(void);
 extern bool engine_bulk_load(void);
 extern uint64 engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max);
 extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);
+extern void engine_raise_bound(BookingPair *pair, int64 resource_id, bool is_block, int64 length);
 extern void engine_xact_reset(void);
 
 #endif							/* BOOKING_ENGINE_H */

@@ -213,44 +213,6 @@ key_index_of(Oid relid, AttrNumber keyatt)
 
 static AttrNumber column_of(int32 pairid, Oid relid, const char *column);
 
-/*
- * The child's GiST index on booking.slot_box(...) alone, if it has one (without a predicate or
- * with "during IS NOT NULL"): the overlap search scans it directly.
- */
-static Oid
-slot_index_of(Oid relid)
-{
-	Oid			slot_box = LookupFuncName(list_make2(makeString(BOOKING_SCHEMA),
-													 makeString("slot_box")),
-										  2, (Oid[]) {INT8OID, TSTZRANGEOID}, true);
-	Relation	rel;
-	List	   *indexes;
-	ListCell   *lc;
-	Oid			result = InvalidOid;
-
-	if (!OidIsValid(slot_box))
-		return InvalidOid;
-	rel = table_open(relid, AccessShareLock);
-	indexes = RelationGetIndexList(rel);
-	foreach(lc, indexes)
-	{
-		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
-		List	   *exprs = RelationGetIndexExpressions(idx);
-
-		if (idx->rd_rel->relam == GIST_AM_OID && idx->rd_index->indisvalid &&
-			idx->rd_index->indnatts == 1 && list_length(exprs) == 1 &&
-			IsA(linitial(exprs), FuncExpr) &&
-			((FuncExpr *) linitial(exprs))->funcid == slot_box)
-			result = RelationGetRelid(idx);
-		index_close(idx, AccessShareLock);
-		if (OidIsValid(result))
-			break;
-	}
-	list_free(indexes);
-	table_close(rel, AccessShareLock);
-	return result;
-}
-
 /* A parent column as SQL, or a NULL interval when the pair names none. */
 static const char *
 column_or_null(BookingPair *p, const char *column)
@@ -362,6 +324,9 @@ load_pairs(void)
 				table_close(child, AccessShareLock);
 			}
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
+			p->slot_index = get_relname_relid("booking_slot_idx", ns);
+			p->longest_booking_att = get_attnum(p->parent_relid, "longest_booking");
+			p->longest_block_att = get_attnum(p->parent_relid, "longest_block");
 		}
 		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
 		p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
@@ -427,17 +392,24 @@ load_pairs(void)
 				p->kind_att = column_of(p->id, p->child_relid, kind);
 				kind_type = get_atttype(p->child_relid, p->kind_att);
 				if (type_is_enum(kind_type))
+				{
 					p->kind_block =
 						DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("block"),
 															 ObjectIdGetDatum(kind_type)));
+					p->kind_booking =
+						DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum("booking"),
+															 ObjectIdGetDatum(kind_type)));
+				}
 				p->is_block_sql = psprintf("%s::pg_catalog.text = 'block'", quote_identifier(kind));
 			}
 			else
 				p->is_block_sql = pstrdup("false");
 		}
 
-		if (p->during_att != InvalidAttrNumber)
-			p->slot_index = slot_index_of(p->child_relid);
+		if (p->during_att == InvalidAttrNumber || !OidIsValid(p->kind_booking) ||
+			p->longest_booking_att == InvalidAttrNumber ||
+			p->longest_block_att == InvalidAttrNumber)
+			p->slot_index = InvalidOid;
 		{
 			char	   *expires = SPI_getvalue(tup, desc, 19);
 
@@ -667,13 +639,17 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_TIMELINE_READ:
 			/* the rule's columns, in the order timeline.c reads them */
 			appendStringInfo(&sql,
-							 "SELECT %s, %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1%s",
+							 "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1%s",
 							 pair->capacity_sql,
 							 pair->timeline_sql ? pair->timeline_sql : "false",
 							 pair->buffer_before_sql, pair->buffer_after_sql,
 							 pair->min_notice_sql, pair->max_horizon_sql,
 							 pair->max_per_holder_att != InvalidAttrNumber ? "max_per_holder"
 							 : "NULL::pg_catalog.int4",
+							 pair->longest_booking_att != InvalidAttrNumber ? "longest_booking"
+							 : "NULL::pg_catalog.interval",
+							 pair->longest_block_att != InvalidAttrNumber ? "longest_block"
+							 : "NULL::pg_catalog.interval",
 							 pair->parent_sql, pair->parent_key_sql,
 							 which == PLAN_TIMELINE_LOCK ? " FOR NO KEY UPDATE" : "");
 			nargs = 1;
@@ -689,15 +665,12 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_CANDIDATES:
 			if (pair->during_sql == NULL)
 				elog(ERROR, "booking pair %d has no range column", pair->id);
-			/* the expression and predicate of the child's slot index (install script) */
 			appendStringInfo(&sql,
 							 "SELECT %s::pg_catalog.int8, %s, %s, %s FROM %s"
-							 " WHERE " BOOKING_SCHEMA ".slot_box(%s, %s)"
-							 "       OPERATOR(pg_catalog.&&) " BOOKING_SCHEMA ".slot_box($1, pg_catalog.tstzrange($2, $3))"
-							 "   AND %s IS NOT NULL AND %s = $1 AND %s AND %s <> $4",
+							 " WHERE %s OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($2, $3)"
+							 "   AND %s = $1 AND %s AND %s <> $4",
 							 pair->child_key_sql, pair->during_sql, pair->spots_sql,
 							 pair->is_block_sql, pair->child_sql,
-							 pair->child_parent_sql, pair->during_sql,
 							 pair->during_sql, pair->child_parent_sql, pair->consuming_sql,
 							 pair->child_key_sql);
 			/* a hold counts for nothing once its time has passed */
@@ -709,6 +682,49 @@ pair_plan(BookingPair *pair, PairPlan which)
 			argtypes[2] = TIMESTAMPTZOID;
 			argtypes[3] = INT8OID;
 			nargs = 4;
+			break;
+		case PLAN_GROW:
+			/* $2 is a length, $3 says blocks; only ever raised (engine_raise_bound()) */
+			appendStringInfo(&sql,
+							 "UPDATE %s SET longest_booking = CASE WHEN $3 THEN longest_booking"
+							 " ELSE $2 END, longest_block = CASE WHEN $3 THEN $2 ELSE longest_block END"
+							 " WHERE %s = $1"
+							 "   AND CASE WHEN $3 THEN longest_block ELSE longest_booking END < $2",
+							 pair->parent_sql, pair->parent_key_sql);
+			argtypes[1] = INTERVALOID;
+			argtypes[2] = BOOLOID;
+			nargs = 3;
+			break;
+		case PLAN_LONGEST:
+			/*
+			 * Every timeline parent with a consuming, waiting or blocking range longer than its
+			 * bound (verify(), repair()): key, the longest booking and block ranges there are.
+			 */
+			if (pair->during_sql == NULL || pair->timeline_sql == NULL)
+				elog(ERROR, "booking pair %d has no range column", pair->id);
+			appendStringInfo(&sql,
+							 "SELECT p.%s::pg_catalog.int8, c.bk, c.bl FROM %s p JOIN"
+							 " (SELECT %s AS k,"
+							 "   pg_catalog.max(pg_catalog.upper(%s) - pg_catalog.lower(%s))"
+							 "     FILTER (WHERE NOT (%s)) AS bk,"
+							 "   pg_catalog.max(pg_catalog.upper(%s) - pg_catalog.lower(%s))"
+							 "     FILTER (WHERE %s) AS bl"
+							 "  FROM %s"
+							 "  WHERE pg_catalog.isfinite(pg_catalog.lower(%s))"
+							 "    AND pg_catalog.isfinite(pg_catalog.upper(%s))"
+							 "    AND (%s OR %s::pg_catalog.text = 'waitlisted')"
+							 "  GROUP BY 1) c ON c.k = p.%s"
+							 " WHERE p.%s AND (c.bk > p.longest_booking + '1 microsecond'"
+							 "                 OR c.bl > p.longest_block + '1 microsecond')"
+							 " ORDER BY 1",
+							 pair->parent_key_sql, pair->parent_sql,
+							 pair->child_parent_sql,
+							 pair->during_sql, pair->during_sql, pair->is_block_sql,
+							 pair->during_sql, pair->during_sql, pair->is_block_sql,
+							 pair->child_sql, pair->during_sql, pair->during_sql,
+							 pair->consuming_sql, pair->status_sql,
+							 pair->parent_key_sql, pair->timeline_sql);
+			nargs = 0;
 			break;
 		case PLAN_COUNT_ONE:
 			appendStringInfo(&sql,
@@ -893,12 +909,16 @@ relation_scan_open(ChildScan *cs, Oid relid, Oid index, bool latest)
 	cs->slot = NULL;
 }
 
+/* Starts the scan with keys, or starts it again with new ones (as many as the first time). */
 void
 pair_scan_start(ChildScan *cs, ScanKey keys, int nkeys)
 {
-	cs->scan = booking_index_beginscan(cs->rel, cs->index, cs->snapshot, nkeys, 0);
+	if (cs->scan == NULL)
+	{
+		cs->scan = booking_index_beginscan(cs->rel, cs->index, cs->snapshot, nkeys, 0);
+		cs->slot = table_slot_create(cs->rel, NULL);
+	}
 	index_rescan(cs->scan, keys, nkeys, NULL, 0);
-	cs->slot = table_slot_create(cs->rel, NULL);
 }
 
 bool

@@ -61,6 +61,8 @@ typedef enum PairPlan
 	PLAN_WAITING,				/* one parent's waiting rows, first come first (key, spots, range) */
 	PLAN_HOLDER_MAX,			/* one parent's max_per_holder (the extension's own pair) */
 	PLAN_PROMOTE,				/* one waiting row to confirmed (as the child's owner) */
+	PLAN_GROW,					/* raise one parent's longest_booking ($3 false) or longest_block */
+	PLAN_LONGEST,				/* every timeline parent with a range longer than its bound */
 	NUM_PAIR_PLANS
 } PairPlan;
 
@@ -101,8 +103,17 @@ typedef struct BookingPair
 	AttrNumber	buffer_after_att;
 	AttrNumber	min_notice_att;	/* InvalidAttrNumber: no notice */
 	AttrNumber	max_horizon_att;	/* InvalidAttrNumber: no horizon */
-	Oid			slot_index;		/* the child's GiST index on slot_box(), or InvalidOid */
 	Oid			kind_block;		/* the enum value 'block' of an enum kind column */
+
+	/*
+	 * The overlap search through a btree (resource, kind, lower(during)) (own pair): the index,
+	 * the kind 'booking', and the parent's columns bounding the length of each kind's ranges.
+	 * slot_index is InvalidOid where any is missing; the search then runs a statement.
+	 */
+	Oid			slot_index;
+	Oid			kind_booking;
+	AttrNumber	longest_booking_att;
+	AttrNumber	longest_block_att;
 	AttrNumber	expires_att;	/* InvalidAttrNumber: holds never expire */
 	char	   *expires_sql;	/* NULL: no such column */
 	Oid			state_enum[NUM_STATES];	/* enum status: the OID of each state's label */

@@ -10,9 +10,10 @@
  *
  * The engine reasons in half-open spans of microseconds.  Buffers are absolute durations (a day
  * counts 24 hours) so that no decision depends on the session's time zone.  The rows that can
- * matter are found through the child's GiST index on slot_box(); the peak load inside a span is
- * then a sweep over just those rows, so the cost grows with the bookings near the span, never
- * with all the bookings of the resource.
+ * matter are found through the child's btree on (resource, kind, lower(during)), from the span's
+ * start less the longest range of each kind the resource has had (near_rows_scan); the peak load
+ * inside a span is then a sweep over just those rows, so the cost grows with the bookings near
+ * the span, never with all the bookings of the resource.
  */
 #include "postgres.h"
 
@@ -42,8 +43,6 @@
 #include "counter.h"
 #include "timeline.h"
 
-
-PG_FUNCTION_INFO_V1(booking_slot_box);
 
 /*
  * Turns a tstzrange into a half-open span.  Returns false, with *why set, for an empty or
@@ -151,6 +150,10 @@ read_rule(BookingPair *pair, PairPlan which, int64 resource_id, bool *is_timelin
 	d = SPI_getbinval(tup, desc, 7, &isnull);
 	rule->has_holder_max = !isnull;
 	rule->holder_max = isnull ? 0 : DatumGetInt32(d);
+	d = SPI_getbinval(tup, desc, 8, &isnull);
+	rule->longest_booking = isnull ? TIMELINE_NO_BOUND : buffer_usecs(d);
+	d = SPI_getbinval(tup, desc, 9, &isnull);
+	rule->longest_block = isnull ? TIMELINE_NO_BOUND : buffer_usecs(d);
 	return true;
 }
 
@@ -192,6 +195,12 @@ timeline_lock_resource(BookingPair *pair, int64 resource_id, bool *is_timeline,
 		!slot->tts_isnull[pair->max_per_holder_att - 1];
 	rule->holder_max = rule->has_holder_max ?
 		DatumGetInt32(slot->tts_values[pair->max_per_holder_att - 1]) : 0;
+	rule->longest_booking = slot_interval(slot, pair->longest_booking_att, &present);
+	if (!present)
+		rule->longest_booking = TIMELINE_NO_BOUND;
+	rule->longest_block = slot_interval(slot, pair->longest_block_att, &present);
+	if (!present)
+		rule->longest_block = TIMELINE_NO_BOUND;
 	ExecDropSingleTupleTableSlot(slot);
 	return true;
 }
@@ -277,101 +286,106 @@ near_rows_query(BookingPair *pair, int64 resource_id, Span search, int64 exclude
 }
 
 /*
- * The same straight through the child's GiST index on slot_box(): a box overlap search for the
- * resource's x and the span's y, then the exact checks on each row.  Without the executor this
- * costs a fraction of the statement.  With decide, rows are read as of now (see
+ * The same straight through the child's btree on (resource, kind, lower(during)), one run of
+ * starts per kind: a row of that kind that meets search starts before search.hi and, being no
+ * longer than the rule's bound for its kind (which the engine raised before writing it), at or
+ * after search.lo minus that bound.  Then the exact checks on each row.  Without the executor
+ * this costs a fraction of the statement.  With decide, rows are read as of now (see
  * pair_execute_as_owner); otherwise with the transaction's snapshot.
  */
 static int
-near_rows_scan(BookingPair *pair, int64 resource_id, Span search, int64 exclude_row,
-			   bool decide, NearRow **out, TimelinePeak *waiting)
+near_rows_scan(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span search,
+			   int64 exclude_row, bool decide, NearRow **out, TimelinePeak *waiting)
 {
 	ChildScan	cs;
 	TupleDesc	desc;
 	TupleTableSlot *slot;
-	ScanKeyData key;
-	BOX		   *query = palloc(sizeof(BOX));
 	int			n = 0;
 	int			size = 16;
 	NearRow    *rows = palloc(sizeof(NearRow) * size);
+	int			pass;
 
 	pair_scan_open(&cs, pair, pair->slot_index, decide);
 	desc = RelationGetDescr(cs.rel);
-	query->low.x = query->high.x = (float8) resource_id;
-	query->low.y = (float8) search.lo;
-	query->high.y = (float8) search.hi;
-	ScanKeyInit(&key, 1, RTOverlapStrategyNumber, F_BOX_OVERLAP, PointerGetDatum(query));
-	pair_scan_start(&cs, &key, 1);
-	slot = cs.slot;
-	while (pair_scan_next(&cs))
+	for (pass = 0; pass < 2; pass++)
 	{
-		bool		isnull;
-		Datum		d;
-		const char *why;
-		Span		sp;
+		bool		blocks = pass == 1;
+		int64		bound = blocks ? rule->longest_block : rule->longest_booking;
+		ScanKeyData keys[4];
+		int			nkeys = 0;
 
-		d = slot_getattr(slot, pair->child_parent_att, &isnull);
-		if (isnull ||
-			pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid) != resource_id)
-			continue;
-		d = slot_getattr(slot, pair->status_att, &isnull);
-		if (!pair_status_consumes(pair, d, isnull))
+		if (bound == 0)
+			continue;			/* no row of this kind has ever had a range here */
+		ScanKeyInit(&keys[nkeys++], 1, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(resource_id));
+		ScanKeyInit(&keys[nkeys++], 2, BTEqualStrategyNumber, F_ENUM_EQ,
+					ObjectIdGetDatum(blocks ? pair->kind_block : pair->kind_booking));
+		/*
+		 * The bound is on the span (timeline.h); a range with an open lower bound starts a
+		 * microsecond before its span.  From -infinity where the bound reaches past the first
+		 * timestamp there is.
+		 */
+		ScanKeyInit(&keys[nkeys++], 3, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
+					TimestampTzGetDatum(bound < search.lo - MIN_TIMESTAMP - 1
+										? search.lo - bound - 1 : DT_NOBEGIN));
+		ScanKeyInit(&keys[nkeys++], 3, BTLessStrategyNumber, F_TIMESTAMPTZ_LT,
+					TimestampTzGetDatum(search.hi));
+		pair_scan_start(&cs, keys, nkeys);
+		slot = cs.slot;
+		while (pair_scan_next(&cs))
 		{
-			/* a waiting row over the span: the first of them, for the admission */
-			if (waiting != NULL && pair_state(pair, d, isnull) == STATE_WAITLISTED)
-			{
-				Datum		k = slot_getattr(slot, pair->child_key_att, &isnull);
-				int64		id = isnull ? 0 : pair_integer(k, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
-				const char *why;
-				Span		sp;
+			bool		isnull;
+			Datum		d;
+			const char *why;
+			Span		sp;
+			int64		id;
 
-				d = slot_getattr(slot, pair->during_att, &isnull);
-				if (id != 0 && id != exclude_row && !isnull && span_from_range(d, &sp, &why) &&
-					sp.hi > search.lo && sp.lo < search.hi &&
+			d = slot_getattr(slot, pair->child_key_att, &isnull);
+			if (isnull)
+				continue;
+			id = pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+			if (id == exclude_row)
+				continue;
+			d = slot_getattr(slot, pair->during_att, &isnull);
+			if (isnull || !span_from_range(d, &sp, &why) || sp.hi <= search.lo ||
+				sp.lo >= search.hi)
+				continue;
+			d = slot_getattr(slot, pair->status_att, &isnull);
+			if (!pair_status_consumes(pair, d, isnull))
+			{
+				/* a waiting row over the span: the first of them, for the admission */
+				if (waiting != NULL && pair_state(pair, d, isnull) == STATE_WAITLISTED &&
 					(waiting->waiting_id == 0 || id < waiting->waiting_id))
 				{
 					waiting->waiting_id = id;
 					waiting->waiting_span = sp;
 				}
-			}
-			continue;
-		}
-		if (pair->expires_att != InvalidAttrNumber && pair_state(pair, d, isnull) == STATE_HELD)
-		{
-			/* a hold counts for nothing once its time has passed */
-			d = slot_getattr(slot, pair->expires_att, &isnull);
-			if (!isnull && DatumGetTimestampTz(d) <= GetCurrentTransactionStartTimestamp())
 				continue;
+			}
+			if (pair->expires_att != InvalidAttrNumber && pair_state(pair, d, isnull) == STATE_HELD)
+			{
+				/* a hold counts for nothing once its time has passed */
+				d = slot_getattr(slot, pair->expires_att, &isnull);
+				if (!isnull && DatumGetTimestampTz(d) <= GetCurrentTransactionStartTimestamp())
+					continue;
+			}
+			if (n == size)
+			{
+				size *= 2;
+				rows = repalloc(rows, sizeof(NearRow) * size);
+			}
+			rows[n].id = id;
+			rows[n].span = sp;
+			rows[n].spots = 1;
+			if (pair->spots_att != InvalidAttrNumber)
+			{
+				d = slot_getattr(slot, pair->spots_att, &isnull);
+				rows[n].spots = isnull ? 1 :
+					(int32) pair_integer(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
+			}
+			rows[n].is_block = blocks;
+			n++;
 		}
-		d = slot_getattr(slot, pair->child_key_att, &isnull);
-		if (!isnull && pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid) == exclude_row)
-			continue;
-		if (isnull)
-			continue;
-		if (n == size)
-		{
-			size *= 2;
-			rows = repalloc(rows, sizeof(NearRow) * size);
-		}
-		rows[n].id = pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
-		d = slot_getattr(slot, pair->during_att, &isnull);
-		if (isnull || !span_from_range(d, &sp, &why) || sp.hi <= search.lo || sp.lo >= search.hi)
-			continue;
-		rows[n].span = sp;
-		rows[n].spots = 1;
-		if (pair->spots_att != InvalidAttrNumber)
-		{
-			d = slot_getattr(slot, pair->spots_att, &isnull);
-			rows[n].spots = isnull ? 1 : (int32) pair_integer(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
-		}
-		rows[n].is_block = false;
-		if (pair->kind_att != InvalidAttrNumber)
-		{
-			d = slot_getattr(slot, pair->kind_att, &isnull);
-			rows[n].is_block = pair_kind_is_block(pair, d, isnull,
-												  TupleDescAttr(desc, pair->kind_att - 1)->atttypid);
-		}
-		n++;
 	}
 	pair_scan_close(&cs);
 	*out = rows;
@@ -409,7 +423,7 @@ load_profile(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Spa
 	search.lo = window.lo - rule->after;
 	search.hi = window.hi + rule->before;
 	n = OidIsValid(pair->slot_index)
-		? near_rows_scan(pair, resource_id, search, exclude_row, decide, &rows, peak)
+		? near_rows_scan(pair, resource_id, rule, search, exclude_row, decide, &rows, peak)
 		: near_rows_query(pair, resource_id, search, exclude_row, decide, &rows);
 
 	events = palloc(sizeof(LoadEvent) * (n * 2 + 1));
@@ -677,31 +691,4 @@ timeline_free_slots(BookingPair *pair, int64 resource_id, const TimelineRule *ru
 			s += step;
 	}
 	return n;
-}
-
-/*
- * slot_box(resource_id, during) returns box: the indexed shape of a row for the overlap search.
- * x is the resource id; y runs from the range's lower to its upper bound, in microseconds since
- * 2000 (unbounded sides reach the largest float8).  Boxes touching at an edge count as
- * overlapping, so the box never misses an overlap of the ranges; NULL for an empty range.
- */
-Datum
-booking_slot_box(PG_FUNCTION_ARGS)
-{
-	int64		resource_id = PG_GETARG_INT64(0);
-	RangeType  *r = PG_GETARG_RANGE_P(1);
-	TypeCacheEntry *typcache = lookup_type_cache(RangeTypeGetOid(r), TYPECACHE_RANGE_INFO);
-	RangeBound	lower;
-	RangeBound	upper;
-	bool		empty;
-	BOX		   *box;
-
-	range_deserialize(typcache, r, &lower, &upper, &empty);
-	if (empty)
-		PG_RETURN_NULL();
-	box = palloc(sizeof(BOX));
-	box->low.x = box->high.x = (float8) resource_id;
-	box->low.y = lower.infinite ? -DBL_MAX : (float8) DatumGetTimestampTz(lower.val);
-	box->high.y = upper.infinite ? DBL_MAX : (float8) DatumGetTimestampTz(upper.val);
-	PG_RETURN_BOX_P(box);
 }

@@ -30,7 +30,12 @@ typedef struct TimelineRule
 	int64		horizon;		/* a booking starts at most this long after now */
 	bool		has_holder_max; /* max_per_holder is set */
 	int32		holder_max;		/* active bookings one holder may have on the resource */
+	int64		longest_booking;	/* no booking's range is longer (microseconds): see below */
+	int64		longest_block;	/* nor any block's */
 } TimelineRule;
+
+/* Longer than any range can be: a rule that bounds no search (verify(), a capacity change). */
+#define TIMELINE_NO_BOUND	PG_INT64_MAX
 
 typedef enum TimelineTiming
 {

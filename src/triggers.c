@@ -145,6 +145,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->has_expiry = false;
 	claim->expires = 0;
 	value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	claim->waiting = pair_state(pair, value, isnull) == STATE_WAITLISTED;
 	if (pair->expires_att != InvalidAttrNumber && pair_state(pair, value, isnull) == STATE_HELD)
 	{
 		claim->held = true;
@@ -428,6 +429,8 @@ check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTup
 	rule.capacity = capacity;
 	rule.before = row_buffer(rel, newtup, pair->buffer_before_att);
 	rule.after = row_buffer(rel, newtup, pair->buffer_after_att);
+	rule.longest_booking = TIMELINE_NO_BOUND;
+	rule.longest_block = TIMELINE_NO_BOUND;
 	if (!cap_null && capacity >= old_capacity &&
 		rule.before <= row_buffer(rel, oldtup, pair->buffer_before_att) &&
 		rule.after <= row_buffer(rel, oldtup, pair->buffer_after_att))
@@ -447,6 +450,57 @@ check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTup
 				 errdetail("Capacity would be %d; at %s, %d spots are taken with the buffers as they would be.",
 						   capacity, timestamptz_to_str(peak.at), peak.load),
 				 errtableconstraint(rel, "booking_capacity")));
+}
+
+/*
+ * The bounds on the length of a timeline resource's ranges (longest_booking, longest_block) are
+ * the engine's, as the counter is: the overlap search trusts them, so a bound written lower than
+ * a row's range would hide that row from it.  An UPDATE that changes one gets 428C9.
+ */
+static void
+check_bound_kept(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup,
+				 AttrNumber att)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		old_null;
+	bool		new_null;
+	Datum		old;
+	Datum		new;
+
+	if (att == InvalidAttrNumber)
+		return;
+	old = heap_getattr(oldtup, att, desc, &old_null);
+	new = heap_getattr(newtup, att, desc, &new_null);
+	if (old_null != new_null ||
+		(!old_null && !DatumGetBool(DirectFunctionCall2(interval_eq, old, new))))
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("column %s of table %s can only be written by the booking engine",
+						quote_identifier(NameStr(TupleDescAttr(desc, att - 1)->attname)),
+						pair->parent_sql),
+				 errdetail("It bounds the length of the resource's ranges for the overlap search."),
+				 errhint("Use booking.repair() to raise a bound below a row's range."),
+				 errtable(rel)));
+}
+
+/* A new resource has no ranges yet: its bounds start at zero, and its rows raise them. */
+static HeapTuple
+bounds_at_zero(BookingPair *pair, Relation rel, HeapTuple tuple)
+{
+	int			cols[2];
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	Interval   *zero = palloc0(sizeof(Interval));
+	int			n = 0;
+
+	if (pair->longest_booking_att != InvalidAttrNumber)
+		cols[n++] = pair->longest_booking_att;
+	if (pair->longest_block_att != InvalidAttrNumber)
+		cols[n++] = pair->longest_block_att;
+	if (n == 0)
+		return tuple;
+	values[0] = values[1] = IntervalPGetDatum(zero);
+	return heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel), n, cols, values, nulls);
 }
 
 /*
@@ -515,7 +569,11 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 					 errdetail("The counter is kept equal to the spots its bookings consume."),
 					 errhint("Use booking.repair() to recompute counters from the rows."),
 					 errtable(rel)));
+		check_bound_kept(pair, rel, trigdata->tg_trigtuple, newtup, pair->longest_booking_att);
+		check_bound_kept(pair, rel, trigdata->tg_trigtuple, newtup, pair->longest_block_att);
 	}
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		newtup = bounds_at_zero(pair, rel, newtup);
 
 	key = heap_getattr(newtup, pair->parent_key_att, RelationGetDescr(rel), &isnull);
 	if (!cap_null && capacity < 0)

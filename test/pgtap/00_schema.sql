@@ -4,7 +4,7 @@
  * Runs in a database where CREATE EXTENSION pgtap and booking were run.
  */
 BEGIN;
-SELECT plan(105);
+SELECT plan(112);
 
 -- the extension and its schema
 SELECT has_extension('booking', 'extension booking is installed');
@@ -53,7 +53,8 @@ SELECT col_type_is('booking', 'result', 'alternatives', 'tstzrange[]', 'result.a
 SELECT columns_are('booking', 'resource',
                    ARRAY['id', 'name', 'capacity', 'spots_reserved', 'timeline', 'buffer_before',
                          'buffer_after', 'waitlist', 'auto_promote', 'hold_ttl', 'max_hold', 'min_notice',
-                         'max_horizon', 'max_per_holder', 'meta', 'created_at'],
+                         'max_horizon', 'max_per_holder', 'longest_booking', 'longest_block', 'meta',
+                         'created_at'],
                    'booking.resource has its columns');
 SELECT col_is_pk('booking', 'resource', 'id', 'resource.id is the primary key');
 SELECT col_type_is('booking', 'resource', 'id', 'bigint', 'resource.id is bigint');
@@ -77,6 +78,17 @@ SELECT col_type_is('booking', 'resource', 'max_hold', 'interval', 'resource.max_
 SELECT col_type_is('booking', 'resource', 'min_notice', 'interval', 'resource.min_notice is interval');
 SELECT col_type_is('booking', 'resource', 'max_horizon', 'interval', 'resource.max_horizon is interval');
 SELECT col_type_is('booking', 'resource', 'max_per_holder', 'integer', 'resource.max_per_holder is integer');
+SELECT col_type_is('booking', 'resource', 'longest_booking', 'interval', 'resource.longest_booking is interval');
+SELECT col_type_is('booking', 'resource', 'longest_block', 'interval', 'resource.longest_block is interval');
+SELECT results_eq($$INSERT INTO booking.resource (name, capacity, timeline, longest_booking, longest_block)
+                    VALUES ('bounds', 1, true, '5 days', '1 year')
+                    RETURNING longest_booking, longest_block$$,
+                  $$VALUES ('0'::interval, '0'::interval)$$,
+                  'a new resource''s range bounds start at zero whatever the INSERT says');
+SELECT throws_ok($$UPDATE booking.resource SET longest_booking = '1 hour' WHERE name = 'bounds'$$,
+                 '428C9', NULL, 'a direct UPDATE of longest_booking is refused with 428C9');
+SELECT throws_ok($$UPDATE booking.resource SET longest_block = '1 hour' WHERE name = 'bounds'$$,
+                 '428C9', NULL, 'a direct UPDATE of longest_block is refused with 428C9');
 SELECT col_type_is('booking', 'resource', 'meta', 'jsonb', 'resource.meta is jsonb');
 SELECT col_type_is('booking', 'resource', 'created_at', 'timestamp with time zone', 'resource.created_at is timestamptz');
 SELECT ok(NOT EXISTS (SELECT FROM pg_constraint
@@ -118,6 +130,10 @@ SELECT col_type_is('booking', 'booking', 'updated_at', 'timestamp with time zone
 SELECT col_type_is('booking', 'booking', 'meta', 'jsonb', 'booking.meta is jsonb');
 SELECT has_index('booking', 'booking', 'booking_resource_idx', ARRAY['resource_id', 'holder'],
                  'booking has an index on (resource_id, holder) (the foreign key, and max_per_holder)');
+SELECT has_index('booking', 'booking', 'booking_slot_idx',
+                 ARRAY['resource_id', 'kind', 'lower(during)'],
+                 'booking has a btree on (resource_id, kind, lower(during)): the overlap search');
+SELECT index_is_type('booking', 'booking', 'booking_slot_idx', 'btree', 'booking_slot_idx is a btree');
 SELECT has_index('booking', 'queue', 'queue_key', ARRAY['resource_id', 'waiting', 'booking_id'],
                  'queue has an index on (resource_id, waiting, booking_id): the holds and the line of each resource');
 SELECT is_empty($$

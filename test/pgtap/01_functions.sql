@@ -9,7 +9,7 @@ SELECT plan(63);
 -- exactly these functions, no more
 SELECT functions_are('booking',
                      ARRAY['book_slot', 'cancel', 'availability', 'verify', 'repair', 'reset',
-                           'booking_guard', 'resource_guard', 'truncate_guard', 'slot_box', 'free_slots', 'sync_blocks',
+                           'booking_guard', 'resource_guard', 'truncate_guard', 'free_slots', 'sync_blocks',
                            'confirm', 'release', 'extend', 'expire_holds', 'promote', 'promote_trigger',
                            'book_many'],
                      'schema booking has the functions of 0.1.0');
@@ -127,7 +127,7 @@ SELECT is((SELECT count(*)::int FROM pg_depend
            WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
              AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
              AND classid = 'pg_proc'::regclass),
-          19, 'the extension owns 19 functions');
+          18, 'the extension owns 18 functions');
 SELECT isnt(obj_description('booking'::regnamespace, 'pg_namespace'), NULL, 'schema booking has a comment');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
