@@ -58,4 +58,13 @@ INSERT INTO booking.resource (name, capacity) VALUES ('pool', 3);
 SELECT * FROM booking.free_slots((SELECT id FROM booking.resource WHERE name = 'pool'), '[2026-12-01 06:00, 2026-12-01 16:00)', '1 hour');
 \echo :LAST_ERROR_SQLSTATE
 
+-- alternatives far off: the search looks near the range first (half a day here) and goes out to a
+-- week when that gives fewer than three; one free hour 2 hours before, then 13 hours before and
+-- 60 hours after the range asked for
+INSERT INTO booking.resource (name, capacity, timeline) VALUES ('theatre', 1, true);
+SELECT id AS theatre FROM booking.resource WHERE name = 'theatre' \gset
+SELECT ok FROM booking.book_slot(:theatre, 1, '[2027-03-01 00:00, 2027-03-01 10:00)', 'troupe');
+SELECT ok FROM booking.book_slot(:theatre, 1, '[2027-03-01 11:00, 2027-03-04 00:00)', 'troupe');
+SELECT ok, reason, alternatives FROM booking.book_slot(:theatre, 1, '[2027-03-01 12:00, 2027-03-01 13:00)', 'solo');
+
 SELECT * FROM booking.verify();

@@ -547,16 +547,16 @@ free_stretches(LoadStep *steps, int nsteps, Span window, int32 capacity, int32 s
 }
 
 /*
- * Ranges of the same length as wanted where `spots` would fit, nearest first, before and after
- * wanted, within `reach` of it: in each free stretch, the start nearest to the wanted one that
- * fits the booking widened by its buffers, and honours notice and horizon.  Up to max of them,
- * sorted by start.  The caller holds the resource's locks, so that what is offered is what the
- * same transaction could book.  Returns how many.
+ * The candidates for alternatives within `reach` of wanted: in each free stretch of the load
+ * profile, the start nearest to the wanted one that fits the booking widened by its buffers, and
+ * honours notice and horizon.  Fills found and their distances from wanted; returns how many.
+ * Every candidate nearer than reach is found: a stretch cut by the window's edge that is left out
+ * could only give one at reach or farther.
  */
-int
-timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
-					  Span wanted, int32 spots, int64 exclude_row, int64 reach, int max,
-					  Span *out)
+static int
+alternatives_within(BookingPair *pair, int64 resource_id, const TimelineRule *rule, Span wanted,
+					int32 spots, int64 exclude_row, int64 reach, Span **found_out,
+					int64 **distance_out)
 {
 	int64		length = wanted.hi - wanted.lo;
 	int64		need = length + rule->before + rule->after;
@@ -604,39 +604,74 @@ timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *
 		found[nfound].hi = s + length;
 		distance[nfound++] = s > wanted.lo ? s - wanted.lo : wanted.lo - s;
 	}
+	*found_out = found;
+	*distance_out = distance;
+	return nfound;
+}
+
+/*
+ * Ranges of the same length as wanted where `spots` would fit, nearest first, before and after
+ * wanted, within `reach` of it (see alternatives_within()).  Up to max of them, sorted by start.
+ * The search looks near wanted first (half a day, or four times the booking with its buffers)
+ * and goes out to reach only when that gives fewer than max nearer than its own edge, so that a
+ * refusal on a busy calendar does not read a fortnight of bookings when the next free hour is
+ * close.  The caller holds the resource's locks, so that what is offered is what the same
+ * transaction could book.  Returns how many.
+ */
+int
+timeline_alternatives(BookingPair *pair, int64 resource_id, const TimelineRule *rule,
+					  Span wanted, int32 spots, int64 exclude_row, int64 reach, int max,
+					  Span *out)
+{
+	int64		need = (wanted.hi - wanted.lo) + rule->before + rule->after;
+	int64		near = Min(reach, Max(4 * need, USECS_PER_DAY / 2));
+	Span	   *found;
+	int64	   *distance;
+	int			nfound;
+	int			kept = 0;
+	int			k;
+
+	nfound = alternatives_within(pair, resource_id, rule, wanted, spots, exclude_row, near,
+								 &found, &distance);
+	if (near < reach)
+	{
+		int			closer = 0;
+
+		for (k = 0; k < nfound; k++)
+			if (distance[k] < near)
+				closer++;
+		if (closer < max)
+			nfound = alternatives_within(pair, resource_id, rule, wanted, spots, exclude_row,
+										 reach, &found, &distance);
+	}
 
 	/* keep the nearest max, then order them by start */
+	for (k = 0; k < max && nfound > 0; k++)
 	{
-		int			k;
-		int			kept = 0;
+		int			best = 0;
+		int			j;
 
-		for (k = 0; k < max && nfound > 0; k++)
-		{
-			int			best = 0;
-			int			j;
-
-			for (j = 1; j < nfound; j++)
-				if (distance[j] < distance[best])
-					best = j;
-			out[kept++] = found[best];
-			found[best] = found[nfound - 1];
-			distance[best] = distance[nfound - 1];
-			nfound--;
-		}
-		for (k = 1; k < kept; k++)
-		{
-			Span		v = out[k];
-			int			j = k - 1;
-
-			while (j >= 0 && out[j].lo > v.lo)
-			{
-				out[j + 1] = out[j];
-				j--;
-			}
-			out[j + 1] = v;
-		}
-		return kept;
+		for (j = 1; j < nfound; j++)
+			if (distance[j] < distance[best])
+				best = j;
+		out[kept++] = found[best];
+		found[best] = found[nfound - 1];
+		distance[best] = distance[nfound - 1];
+		nfound--;
 	}
+	for (k = 1; k < kept; k++)
+	{
+		Span		v = out[k];
+		int			j = k - 1;
+
+		while (j >= 0 && out[j].lo > v.lo)
+		{
+			out[j + 1] = out[j];
+			j--;
+		}
+		out[j + 1] = v;
+	}
+	return kept;
 }
 
 /*
