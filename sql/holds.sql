@@ -98,7 +98,8 @@ SELECT * FROM booking.confirm(:h_eve, :'t_eve');
 -- a due hold nobody needed stays held until expire_holds() comes by
 SELECT booking_id AS h_hal, hold_token AS t_hal
 FROM booking.book_slot(:lounge, 1, holder => 'hal', hold => '10 minutes') \gset
-UPDATE booking.booking SET expires_at = '2025-01-01 00:00+00' WHERE id = :h_hal;
+UPDATE booking.booking SET expires_at = '2025-01-01 00:00+00', updated_at = '2025-01-01 00:00+00'
+ WHERE id = :h_hal;
 SELECT status FROM booking.booking WHERE id = :h_hal;
 -- confirming or releasing it: 55000, it has expired (the guard says so for a direct UPDATE too)
 SELECT * FROM booking.release(:h_hal, :'t_hal');
@@ -106,7 +107,8 @@ SELECT * FROM booking.release(:h_hal, :'t_hal');
 UPDATE booking.booking SET status = 'confirmed' WHERE id = :h_hal;
 \echo :LAST_ERROR_SQLSTATE
 SELECT booking.expire_holds();
-SELECT status FROM booking.booking WHERE id = :h_hal;
+-- an expiry is a change of status like any other: updated_at moves
+SELECT status, updated_at > '2025-01-01 00:00+00' AS touched FROM booking.booking WHERE id = :h_hal;
 SELECT booking.expire_holds();
 SELECT * FROM booking.expire_holds(-1);
 \echo :LAST_ERROR_SQLSTATE

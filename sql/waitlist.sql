@@ -43,8 +43,10 @@ SELECT holder, status FROM booking.booking WHERE holder = 'gus';
 -- a request for more spots than the class has at all never waits: nothing could ever free them
 SELECT ok, status, booking_id, reason FROM booking.book_slot(:spin, 3, holder => 'hugo', waitlist => true);
 -- a higher capacity promotes too: 4 spots, cat (2) comes in; dan and fay wait for the next
+UPDATE booking.booking SET updated_at = '2025-01-01 00:00+00' WHERE resource_id = :spin;
 UPDATE booking.resource SET capacity = 4 WHERE id = :spin;
-SELECT holder, spots, status FROM booking.booking WHERE resource_id = :spin ORDER BY id;
+-- a promotion is a change of status like any other: updated_at moves on the promoted row only
+SELECT holder, spots, status, updated_at > '2025-01-01 00:00+00' AS touched FROM booking.booking WHERE resource_id = :spin ORDER BY id;
 SELECT spots_reserved FROM booking.resource WHERE id = :spin;
 
 -- auto_promote off: the waiting rows are a list worked by hand, and new bookings are admitted

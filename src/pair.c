@@ -324,6 +324,8 @@ load_pairs(void)
 				table_close(child, AccessShareLock);
 			}
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
+			if (get_attnum(p->child_relid, "updated_at") != InvalidAttrNumber)
+				p->touch_sql = ", updated_at = pg_catalog.now()";
 			p->slot_index = get_relname_relid("booking_slot_idx", ns);
 			p->longest_booking_att = get_attnum(p->parent_relid, "longest_booking");
 			p->longest_block_att = get_attnum(p->parent_relid, "longest_block");
@@ -765,11 +767,12 @@ pair_plan(BookingPair *pair, PairPlan which)
 			 * own pair finds its holds through booking.queue.
 			 */
 			appendStringInfo(&sql,
-							 "UPDATE %s SET %s = 'expired' WHERE %s IN"
+							 "UPDATE %s SET %s = 'expired'%s WHERE %s IN"
 							 " (SELECT b.%s FROM %s b%s WHERE b.%s = $1 AND b.%s = 'held'"
 							 "  AND b.%s <= pg_catalog.now() ORDER BY b.%s LIMIT $2"
 							 "  FOR UPDATE OF b SKIP LOCKED)",
-							 pair->child_sql, pair->status_sql, pair->child_key_sql,
+							 pair->child_sql, pair->status_sql,
+							 pair->touch_sql ? pair->touch_sql : "", pair->child_key_sql,
 							 pair->child_key_sql, pair->child_sql,
 							 OidIsValid(pair->queue_relid) ?
 							 psprintf(" JOIN " BOOKING_SCHEMA ".queue q ON q.booking_id = b.%s"
@@ -802,10 +805,11 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_PROMOTE:
 			/* a row another transaction has locked is being changed by it: not waited for */
 			appendStringInfo(&sql,
-							 "UPDATE %s SET %s = 'confirmed' WHERE %s IN"
+							 "UPDATE %s SET %s = 'confirmed'%s WHERE %s IN"
 							 " (SELECT %s FROM %s WHERE %s = $1 AND %s = 'waitlisted'"
 							 "  FOR UPDATE SKIP LOCKED)",
-							 pair->child_sql, pair->status_sql, pair->child_key_sql,
+							 pair->child_sql, pair->status_sql,
+							 pair->touch_sql ? pair->touch_sql : "", pair->child_key_sql,
 							 pair->child_key_sql, pair->child_sql, pair->child_key_sql,
 							 pair->status_sql);
 			nargs = 1;
