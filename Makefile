@@ -25,6 +25,7 @@ OBJS = \
 	src/waitlist.o \
 	src/groups.o \
 	src/holder_limits.o \
+	src/direct.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

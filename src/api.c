@@ -27,6 +27,7 @@
 #include "compat.h"
 #include "api.h"
 #include "audit.h"
+#include "direct.h"
 #include "engine.h"
 #include "locks.h"
 #include "pair.h"
@@ -351,6 +352,35 @@ insert_group_softly(BookingPair *pair, SoftAdmission *soft, int64 group_id, int 
 	return insert_armed(plan, args, nulls);
 }
 
+/*
+ * book_slot()'s new row straight through the table AM (direct.c) with the hand-over armed, as
+ * insert_softly() runs the statement.  Returns false, having done nothing, where the statement
+ * must run instead.
+ */
+static bool
+insert_directly(BookingPair *pair, SoftAdmission *soft, const DirectBooking *row,
+				bool *inserted, int64 *booking_id, Datum *status)
+{
+	volatile bool done = false;
+
+	if (soft != NULL)
+		engine_soft_arm(soft, pair->child_relid);
+	PG_TRY();
+	{
+		done = direct_insert_booking(pair, row, inserted, booking_id, status);
+	}
+	PG_CATCH();
+	{
+		if (soft != NULL)
+			engine_soft_disarm();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (soft != NULL)
+		engine_soft_disarm();
+	return done;
+}
+
 static int
 insert_armed(SPIPlanPtr plan, Datum *args, char *nulls)
 {
@@ -576,10 +606,12 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[RESULT_NATTS];
 	bool		isnull[RESULT_NATTS];
+	DirectBooking row;
 
 	require_arg(fcinfo, 0, "resource_id");
 	resource_id = PG_GETARG_INT64(0);
 	spots = spots_arg(fcinfo, 1);
+	memset(args, 0, sizeof(args));
 	holder = holder_arg(fcinfo, 3);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -639,20 +671,35 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	args[4] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 	nulls[4] = PG_ARGISNULL(7) ? 'n' : ' ';
 
-	ret = insert_softly(pair, &soft, plan, args, nulls);
-	if (ret != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
-
-	inserted = SPI_processed == 1;
-	if (inserted)
+	row.resource_id = resource_id;
+	row.holder = holder;
+	row.spots = spots;
+	row.during = args[3];
+	row.during_null = nulls[3] == 'n';
+	row.state = PG_ARGISNULL(4) ? STATE_CONFIRMED : STATE_HELD;
+	row.expires_at = args[6];
+	row.token_digest = args[7];
+	row.idempotency_key = args[5];
+	row.idempotency_key_null = nulls[5] == 'n';
+	row.meta = args[4];
+	row.meta_null = nulls[4] == 'n';
+	if (!insert_directly(pair, &soft, &row, &inserted, &booking_id, &status))
 	{
-		bool		n;
+		ret = insert_softly(pair, &soft, plan, args, nulls);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
 
-		booking_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &n));
-		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n);
+		inserted = SPI_processed == 1;
+		if (inserted)
+		{
+			bool		n;
+
+			booking_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1, &n));
+			status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n);
+		}
 	}
-	else if (!soft.refused)
+	if (!inserted && !soft.refused)
 		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
 
 	/*
@@ -671,12 +718,18 @@ booking_book_slot(PG_FUNCTION_ARGS)
 				  " idempotency_key, status)"
 				  " VALUES ($1, $2, $3, $4, $5, $6, 'waitlisted') RETURNING id, status",
 				  6, types);
-		ret = SPI_execute_plan(insert_waiting_plan, args, nulls, false, 0);
-		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "writing the waiting row failed: %s", SPI_result_code_string(ret));
-		booking_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &n));
-		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n);
+		row.state = STATE_WAITLISTED;
+		if (!insert_directly(pair, NULL, &row, &n, &booking_id, &status))
+		{
+			ret = SPI_execute_plan(insert_waiting_plan, args, nulls, false, 0);
+			if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+				elog(ERROR, "writing the waiting row failed: %s", SPI_result_code_string(ret));
+			booking_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1, &n));
+			status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n);
+		}
+		else if (!n)
+			elog(ERROR, "the waiting row was skipped by another trigger on %s", pair->child_sql);
 		waiting = true;
 		position = waitlist_position(pair, resource_id, booking_id);
 	}

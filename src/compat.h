@@ -54,12 +54,19 @@ typedef TU_UpdateIndexes booking_update_indexes_t;
 #define booking_update_only_summarizing(u) ((u) == TU_Summarizing)
 #define booking_insert_index_tuples(rri, slot, estate, only_summarizing) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, (only_summarizing))
-#else
+#elif PG_VERSION_NUM >= 150000
 typedef bool booking_update_indexes_t;
 #define booking_update_needs_indexes(u) (u)
 #define booking_update_only_summarizing(u) false
 #define booking_insert_index_tuples(rri, slot, estate, only_summarizing) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#else
+/* PostgreSQL 14's ExecInsertIndexTuples() has no "update" argument yet */
+typedef bool booking_update_indexes_t;
+#define booking_update_needs_indexes(u) (u)
+#define booking_update_only_summarizing(u) false
+#define booking_insert_index_tuples(rri, slot, estate, only_summarizing) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, NULL, NIL)
 #endif
 
 /*

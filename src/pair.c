@@ -301,6 +301,9 @@ load_pairs(void)
 		p->parent_guard_func =
 			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("resource_guard")),
 						   0, NULL, true);
+		p->guard_func =
+			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("booking_guard")),
+						   0, NULL, true);
 		p->promote_func =
 			LookupFuncName(list_make2(makeString(BOOKING_SCHEMA), makeString("promote_trigger")),
 						   0, NULL, true);

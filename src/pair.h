@@ -76,6 +76,7 @@ typedef struct BookingPair
 	Oid			parent_key_type;	/* type of the parent's key column */
 	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
+	Oid			guard_func;		/* booking.booking_guard(), the child's trigger */
 	Oid			promote_func;	/* booking.promote_trigger(), the engine's AFTER trigger */
 	Oid			queue_relid;	/* booking.queue (own pair), or InvalidOid: no holds or lines kept */
 	Oid			queue_index;	/* its btree (resource_id, waiting, booking_id) */

@@ -266,6 +266,51 @@ row_group(BookingPair *pair, Relation rel, HeapTuple tuple)
 }
 
 /*
+ * The guard of a new row of the child, as its BEFORE INSERT trigger runs it and as a direct
+ * insert (direct.c) does: judges the row through the engine, hands the outcome to an armed
+ * book_slot()/book_many() (whose refused row is then skipped), or raises the refusal; keeps
+ * booking.queue.  Returns whether the row is to be written.
+ */
+bool
+guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
+{
+	SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel), row_group(pair, rel, tuple));
+	RowClaim	new_claim;
+	AdmitResult result;
+	AdmitOutcome outcome;
+
+	/* a group that one of its rows lost: the rest are not judged */
+	if (soft != NULL && soft->group_id != 0 && soft->refused)
+		return false;
+	row_claim(pair, rel, tuple, true, &new_claim);
+	new_claim.by_api = soft != NULL;
+	outcome = engine_change(pair, NULL, &new_claim, &result);
+	if (soft != NULL)
+	{
+		soft->result = result;
+		if (soft->group_id != 0)
+		{
+			soft->resource_ids[soft->nrows] = new_claim.resource_id;
+			soft->available[soft->nrows] = Max(result.capacity - result.reserved, 0);
+			soft->nrows++;
+		}
+		if (outcome == ADMIT_NO_RESOURCE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("resource %lld does not exist", (long long) new_claim.resource_id)));
+		if (outcome != ADMIT_OK)
+		{
+			soft->refused = true;
+			return false;
+		}
+	}
+	else if (outcome != ADMIT_OK)
+		engine_report_refusal(pair, rel, &result);
+	queue_sync(pair, rel, NULL, tuple);
+	return true;
+}
+
+/*
  * The child table's row trigger.  Admits the row's claim through engine_change() and returns
  * the row to write; for book_slot()'s own INSERT a refusal skips the row (returns NULL) and is
  * reported back through the SoftAdmission, for every other write it raises.
@@ -289,40 +334,8 @@ booking_guard(PG_FUNCTION_ARGS)
 						trigdata->tg_trigger->tgname, pair->id)));
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
-	{
-		SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel),
-											   row_group(pair, rel, trigdata->tg_trigtuple));
-
-		/* a group that one of its rows lost: the rest are not judged */
-		if (soft != NULL && soft->group_id != 0 && soft->refused)
-			return PointerGetDatum(NULL);
-		row_claim(pair, rel, trigdata->tg_trigtuple, true, &new_claim);
-		new_claim.by_api = soft != NULL;
-		outcome = engine_change(pair, NULL, &new_claim, &result);
-		if (soft != NULL)
-		{
-			soft->result = result;
-			if (soft->group_id != 0)
-			{
-				soft->resource_ids[soft->nrows] = new_claim.resource_id;
-				soft->available[soft->nrows] = Max(result.capacity - result.reserved, 0);
-				soft->nrows++;
-			}
-			if (outcome == ADMIT_NO_RESOURCE)
-				ereport(ERROR,
-						(errcode(ERRCODE_NO_DATA_FOUND),
-						 errmsg("resource %lld does not exist", (long long) new_claim.resource_id)));
-			if (outcome != ADMIT_OK)
-			{
-				soft->refused = true;
-				return PointerGetDatum(NULL);
-			}
-		}
-		else if (outcome != ADMIT_OK)
-			engine_report_refusal(pair, rel, &result);
-		queue_sync(pair, rel, NULL, trigdata->tg_trigtuple);
-		return PointerGetDatum(trigdata->tg_trigtuple);
-	}
+		return guard_insert(pair, rel, trigdata->tg_trigtuple)
+			? PointerGetDatum(trigdata->tg_trigtuple) : PointerGetDatum(NULL);
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		state_check_change(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);

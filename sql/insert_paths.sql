@@ -1,0 +1,106 @@
+--
+-- The two ways book_slot() writes its row (src/direct.c): straight through the table access
+-- method while booking.booking is as shipped, and through an INSERT statement as soon as
+-- something on the table needs the executor (a trigger of the application's, a policy) or the
+-- caller lacks INSERT on it.  Both must write the same row, keep every index right, check
+-- uniqueness, and honour what was added.
+--
+SET timezone = 'UTC';
+\set SHOW_CONTEXT never
+
+-- start from empty tables and fresh ids, whatever ran before (one script for every file)
+\i sql/reset.inc
+
+INSERT INTO booking.resource (name, capacity, waitlist) VALUES ('kiln', 2, true);
+INSERT INTO booking.resource (name, capacity, timeline) VALUES ('studio', 1, true);
+SELECT id AS kiln FROM booking.resource WHERE name = 'kiln' \gset
+SELECT id AS studio FROM booking.resource WHERE name = 'studio' \gset
+
+-- 1. As shipped: the direct way.  The row has the table's defaults and the caller's values, and
+-- each index finds it.
+BEGIN;
+SELECT ok, booking_id, status FROM booking.book_slot(:kiln, 1, holder => 'ada', meta => '{"a": 1}', idempotency_key => 'k1');
+SELECT ok, booking_id, status, expires_at IS NOT NULL AS expires, hold_token IS NOT NULL AS token
+  FROM booking.book_slot(:studio, 1, '[2027-05-01 10:00, 2027-05-01 11:00)', 'bea', hold => '5 minutes');
+SELECT ok, booking_id, status, waitlist_position FROM booking.book_slot(:kiln, 2, holder => 'cy');
+SELECT id, resource_id, holder, spots, during, status, expires_at > now() AS expires,
+	   hold_token_digest IS NOT NULL AS digest, group_id, idempotency_key, kind, source,
+	   external_id, created_at = now() AS created_now, updated_at = now() AS updated_now, meta
+  FROM booking.booking ORDER BY id;
+COMMIT;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT holder FROM booking.booking WHERE id = 2;
+SELECT holder FROM booking.booking WHERE resource_id = :kiln AND holder = 'cy';
+SELECT holder FROM booking.booking WHERE resource_id = :studio AND kind = 'booking'
+   AND lower(during) >= '2027-05-01' AND lower(during) < '2027-05-02';
+SELECT holder FROM booking.booking WHERE holder = 'ada' AND idempotency_key = 'k1';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+-- the engine decided on the row it wrote: counter, queue, bounds
+SELECT name, spots_reserved, longest_booking FROM booking.resource ORDER BY id;
+SELECT * FROM booking.verify();
+
+-- uniqueness is checked as the statement would: an id taken by hand is 23505 on booking_pkey
+INSERT INTO booking.resource (name, capacity) VALUES ('wheel', 10);
+SELECT id AS wheel FROM booking.resource WHERE name = 'wheel' \gset
+SELECT last_value + 1 AS next_id FROM booking.booking_id_seq \gset
+INSERT INTO booking.booking (id, resource_id, holder) VALUES (:next_id, :wheel, 'by hand');
+\set VERBOSITY terse
+SELECT ok FROM booking.book_slot(:wheel, 1, holder => 'dot');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT ok, booking_id = :next_id + 1 AS next_one FROM booking.book_slot(:wheel, 1, holder => 'dot');
+SELECT holder, spots FROM booking.booking WHERE resource_id = :wheel ORDER BY id;
+
+-- 2. An application trigger on INSERT: the statement, which fires it, for the row book_slot()
+-- writes and for its waiting row
+CREATE TABLE inserted_log (holder text, status booking.status);
+CREATE FUNCTION log_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO inserted_log VALUES (NEW.holder, NEW.status);
+	RETURN NEW;
+END $$;
+CREATE TRIGGER log_insert AFTER INSERT ON booking.booking FOR EACH ROW EXECUTE FUNCTION log_insert();
+SELECT ok, status FROM booking.book_slot(:wheel, 1, holder => 'eve');
+SELECT ok, status FROM booking.book_slot(:wheel, 9, holder => 'fay', waitlist => true);
+SELECT * FROM inserted_log;
+DROP TRIGGER log_insert ON booking.booking;
+SELECT status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'fay'));
+-- a BEFORE trigger that changes the row: the row written is the trigger's
+CREATE FUNCTION tag_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.meta := '{"tagged": true}';
+	RETURN NEW;
+END $$;
+CREATE TRIGGER a_tag_insert BEFORE INSERT ON booking.booking FOR EACH ROW EXECUTE FUNCTION tag_insert();
+SELECT ok FROM booking.book_slot(:wheel, 1, holder => 'hal');
+SELECT holder, meta FROM booking.booking WHERE holder = 'hal';
+DROP TRIGGER a_tag_insert ON booking.booking;
+-- the engine's guard disabled: an INSERT would not run it, so book_slot() does not run it
+-- either; the statement writes the row unjudged, as any INSERT's would be, and verify() sees it
+ALTER TABLE booking.booking DISABLE TRIGGER zz_booking_guard;
+SELECT ok FROM booking.book_slot(:wheel, 50, holder => 'ivy');
+ALTER TABLE booking.booking ENABLE TRIGGER zz_booking_guard;
+SELECT pair, resource_id, capacity, spots_reserved, counted, problem FROM booking.verify();
+SELECT pair, resource_id, old_reserved, new_reserved FROM booking.repair();
+SELECT ok, reason FROM booking.book_slot(:wheel, 1, holder => 'jon');
+SET session_replication_role = replica;
+DELETE FROM booking.booking WHERE holder = 'ivy';
+RESET session_replication_role;
+SELECT pair, resource_id, old_reserved, new_reserved FROM booking.repair();
+
+-- 3. A caller with the documented grants but INSERT: the statement, and its error
+CREATE ROLE booking_insert_paths_reader;
+GRANT USAGE ON SCHEMA booking TO booking_insert_paths_reader;
+GRANT SELECT ON booking.pair, booking.resource, booking.booking TO booking_insert_paths_reader;
+SET ROLE booking_insert_paths_reader;
+\set VERBOSITY terse
+SELECT ok FROM booking.book_slot(:wheel, 1, holder => 'kim');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+RESET ROLE;
+DROP OWNED BY booking_insert_paths_reader;
+DROP ROLE booking_insert_paths_reader;
+
+SELECT * FROM booking.verify();
