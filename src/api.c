@@ -683,6 +683,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	row.idempotency_key_null = nulls[5] == 'n';
 	row.meta = args[4];
 	row.meta_null = nulls[4] == 'n';
+	row.group_id = 0;
 	if (!insert_directly(pair, &soft, &row, &inserted, &booking_id, &status))
 	{
 		ret = insert_softly(pair, &soft, plan, args, nulls);
@@ -820,6 +821,16 @@ booking_book_slot(PG_FUNCTION_ARGS)
 
 static SPIPlanPtr cancel_group_plan = NULL;
 
+/* Whether a status is live: what CANCEL_SET's WHERE lets through. */
+static bool
+status_is_live(BookingPair *pair, Datum status, bool isnull)
+{
+	BookingState state = pair_state(pair, status, isnull);
+
+	return state == STATE_HELD || state == STATE_PENDING || state == STATE_CONFIRMED ||
+		state == STATE_WAITLISTED;
+}
+
 Datum
 booking_cancel(PG_FUNCTION_ARGS)
 {
@@ -858,10 +869,24 @@ booking_cancel(PG_FUNCTION_ARGS)
 	{
 		int64		group = 0;
 		int64	   *resources;
+		int64	   *rows;
+		int			nrows;
 
 		/* the booking's group, its live rows locked: none for a booking of no group */
-		if (lock_group_rows(&group, booking_id, true, &resources) > 0)
+		nrows = lock_group_rows(&group, booking_id, true, &resources, &rows);
+		if (nrows > 0)
 		{
+			DirectChange change = {STATE_CANCELLED, false, false, status_is_live};
+			int			updated;
+
+			/* the rows are locked: straight through the table AM where nothing needs the statement */
+			if (PG_ARGISNULL(1) &&
+				direct_update_bookings(pair_by_id(BOOKING_OWN_PAIR), rows, nrows, &change, store,
+									   &updated) && updated > 0)
+			{
+				SPI_finish();
+				return (Datum) 0;
+			}
 			plan = cancel_group_plan;
 			args[0] = Int64GetDatum(group);
 		}

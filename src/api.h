@@ -57,6 +57,7 @@ extern const char *refusal_reason(const struct AdmitResult *result);
 /* holds.c */
 extern Datum hold_token_new(Datum *digest);
 extern void hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at);
-extern int	lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_ids);
+extern int	lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_ids,
+							int64 **booking_ids);
 
 #endif							/* BOOKING_API_H */

@@ -20,7 +20,9 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -32,6 +34,8 @@
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -40,6 +44,7 @@
 #include "compat.h"
 #include "direct.h"
 #include "engine.h"
+#include "waitlist.h"
 
 /* booking.booking's columns as the install script creates them, in order. */
 static const char *const booking_columns[] = {
@@ -73,17 +78,18 @@ has_shipped_default(const char *name)
 }
 
 /*
- * Whether an INSERT of this table would do nothing the direct way skips.  Checked on the open
- * relation at each call, so a trigger, policy or column added later is seen at once.
+ * Whether the table is as shipped: the extension's own pair, its columns (names, order,
+ * defaults), no row-level security, CHECK or generated column, and the session's replication
+ * role the default one.
  */
 static bool
-child_is_plain(BookingPair *pair, Relation rel)
+child_is_plain_shape(BookingPair *pair, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	bool		guarded = false;
 	int			i;
 
 	if (pair->id != BOOKING_OWN_PAIR || !OidIsValid(pair->key_sequence) ||
+		!OidIsValid(pair->child_key_index) ||
 		!OidIsValid(pair->guard_func) || !OidIsValid(pair->kind_booking) ||
 		!OidIsValid(pair->state_enum[STATE_CONFIRMED]) ||
 		rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity ||
@@ -101,7 +107,20 @@ child_is_plain(BookingPair *pair, Relation rel)
 			(att->attidentity != '\0' || att->atthasdef != has_shipped_default(booking_columns[i])))
 			return false;
 	}
-	if (rel->trigdesc == NULL)
+	return rel->trigdesc != NULL;
+}
+
+/*
+ * Whether an INSERT of this table would do nothing the direct way skips.  Checked on the open
+ * relation at each call, so a trigger, policy or column added later is seen at once.
+ */
+static bool
+child_is_plain(BookingPair *pair, Relation rel)
+{
+	bool		guarded = false;
+	int			i;
+
+	if (!child_is_plain_shape(pair, rel))
 		return false;
 	for (i = 0; i < rel->trigdesc->numtriggers; i++)
 	{
@@ -120,24 +139,51 @@ child_is_plain(BookingPair *pair, Relation rel)
 	return guarded;
 }
 
-bool
-direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserted,
-					  int64 *booking_id, Datum *status)
+/* An open run of direct inserts (book_slot()'s row, or the rows of a book_many() group). */
+struct DirectInserter
+{
+	BookingPair *pair;
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+};
+
+DirectInserter *
+direct_insert_begin(BookingPair *pair)
 {
 	Relation	rel = table_open(pair->child_relid, RowExclusiveLock);
+	DirectInserter *di;
+
+	if (!child_is_plain(pair, rel) ||
+		pg_class_aclcheck(pair->child_relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+	{
+		table_close(rel, NoLock);
+		return NULL;
+	}
+	di = palloc(sizeof(DirectInserter));
+	di->pair = pair;
+	di->rel = rel;
+	di->estate = CreateExecutorState();
+	di->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(di->rri, rel, 1, NULL, 0);
+	ExecOpenIndices(di->rri, false);
+	di->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	return di;
+}
+
+void
+direct_insert_row(DirectInserter *di, const DirectBooking *row, bool *inserted,
+				  int64 *booking_id, Datum *status)
+{
+	BookingPair *pair = di->pair;
+	Relation	rel = di->rel;
 	TupleDesc	desc = RelationGetDescr(rel);
 	Datum		values[BOOKING_NATTS];
 	bool		nulls[BOOKING_NATTS];
 	HeapTuple	tuple;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			i;
-
-	if (!child_is_plain(pair, rel) ||
-		pg_class_aclcheck(pair->child_relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
-	{
-		table_close(rel, NoLock);
-		return false;
-	}
 
 	memset(nulls, true, sizeof(nulls));
 	values[COL_ID] = Int64GetDatum(nextval_internal(pair->key_sequence, false));
@@ -154,6 +200,8 @@ direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserte
 		values[COL_DIGEST] = row->token_digest;
 		nulls[COL_DIGEST] = false;
 	}
+	values[COL_GROUP] = Int64GetDatum(row->group_id);
+	nulls[COL_GROUP] = row->group_id == 0;
 	values[COL_KEY] = row->idempotency_key;
 	nulls[COL_KEY] = row->idempotency_key_null;
 	values[COL_KIND] = ObjectIdGetDatum(pair->kind_booking);
@@ -165,7 +213,7 @@ direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserte
 	{
 		if (i != COL_DURING && i != COL_EXPIRES && i != COL_DIGEST && i != COL_GROUP &&
 			i != COL_KEY && i != COL_SOURCE && i != COL_EXTERNAL && i != COL_META)
-			nulls[i] = false;
+			nulls[i] = false;	/* the values set above */
 		if (nulls[i] && TupleDescAttr(desc, i)->attnotnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
@@ -178,23 +226,181 @@ direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserte
 	*inserted = guard_insert(pair, rel, tuple);
 	if (*inserted)
 	{
-		EState	   *estate = CreateExecutorState();
-		ResultRelInfo *rri = makeNode(ResultRelInfo);
-		TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-
-		ExecStoreHeapTuple(tuple, slot, false);
-		table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-		InitResultRelInfo(rri, rel, 1, NULL, 0);
-		ExecOpenIndices(rri, false);
-		(void) booking_insert_index_tuples(rri, slot, estate, false);
-		ExecCloseIndices(rri);
-		ExecDropSingleTupleTableSlot(slot);
-		FreeExecutorState(estate);
+		ExecStoreHeapTuple(tuple, di->slot, false);
+		table_tuple_insert(rel, di->slot, GetCurrentCommandId(true), 0, NULL);
+		(void) booking_insert_index_tuples(di->rri, di->slot, di->estate, false);
+		ExecClearTuple(di->slot);
 		*booking_id = DatumGetInt64(values[COL_ID]);
 		*status = values[COL_STATUS];
 	}
 	/* what a statement ends with: its writes visible to what follows */
 	CommandCounterIncrement();
+}
+
+void
+direct_insert_end(DirectInserter *di)
+{
+	ExecDropSingleTupleTableSlot(di->slot);
+	ExecCloseIndices(di->rri);
+	FreeExecutorState(di->estate);
+	table_close(di->rel, NoLock);
+	pfree(di);
+}
+
+bool
+direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserted,
+					  int64 *booking_id, Datum *status)
+{
+	DirectInserter *di = direct_insert_begin(pair);
+
+	if (di == NULL)
+		return false;
+	direct_insert_row(di, row, inserted, booking_id, status);
+	direct_insert_end(di);
+	return true;
+}
+
+/*
+ * Whether an UPDATE of this table would do nothing the direct way skips: as for an INSERT, with
+ * the engine's two row triggers that fire on UPDATE (the guard before, the promotion after), as
+ * shipped and without a WHEN clause, and no other.
+ */
+static bool
+child_is_plain_for_update(BookingPair *pair, Relation rel)
+{
+	bool		guarded = false;
+	bool		promoted = false;
+	int			i;
+
+	if (!child_is_plain_shape(pair, rel) || !OidIsValid(pair->promote_func) ||
+		!OidIsValid(pair->queue_relid))
+		return false;
+	for (i = 0; i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &rel->trigdesc->triggers[i];
+
+		if (!TRIGGER_FOR_UPDATE(trig->tgtype) || trig->tgenabled == TRIGGER_DISABLED ||
+			trig->tgenabled == TRIGGER_FIRES_ON_REPLICA)
+			continue;
+		if (!TRIGGER_FOR_ROW(trig->tgtype) || trig->tgqual != NULL || trig->tgnargs != 1 ||
+			trig->tgnattr != 0 || atoi(trig->tgargs[0]) != pair->id)
+			return false;
+		if (trig->tgfoid == pair->guard_func && TRIGGER_FOR_BEFORE(trig->tgtype))
+			guarded = true;
+		else if (trig->tgfoid == pair->promote_func && TRIGGER_FOR_AFTER(trig->tgtype))
+			promoted = true;
+		else
+			return false;
+	}
+	return guarded && promoted;
+}
+
+bool
+direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectChange *change,
+					   Tuplestorestate *store, int *updated)
+{
+	Relation	rel = table_open(pair->child_relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple  *olds;
+	HeapTuple  *news;
+	int			done = 0;
+	int			i;
+	int			cols[4];
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	int			ncols = 0;
+
+	if (!child_is_plain_for_update(pair, rel) ||
+		pg_class_aclcheck(pair->child_relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK ||
+		pg_class_aclcheck(pair->child_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+
+	cols[ncols] = COL_STATUS + 1;
+	values[ncols++] = ObjectIdGetDatum(pair->state_enum[change->state]);
+	cols[ncols] = COL_UPDATED + 1;
+	values[ncols++] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	if (change->clear_expiry)
+	{
+		cols[ncols] = COL_EXPIRES + 1;
+		nulls[ncols++] = true;
+	}
+	if (change->clear_digest)
+	{
+		cols[ncols] = COL_DIGEST + 1;
+		nulls[ncols++] = true;
+	}
+
+	olds = palloc(sizeof(HeapTuple) * Max(n, 1));
+	news = palloc(sizeof(HeapTuple) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		SysScanDesc scan;
+		ScanKeyData key;
+		HeapTuple	found;
+		HeapTuple	newtup;
+		Snapshot	snapshot;
+		TupleTableSlot *slot;
+		booking_update_indexes_t update_indexes;
+		bool		isnull;
+		Datum		status;
+
+		/*
+		 * The row as it stands now: the caller holds its lock, so no other transaction can
+		 * have changed it, and what this one did before is seen.
+		 */
+		CommandCounterIncrement();
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		ScanKeyInit(&key, COL_ID + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ids[i]));
+		scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
+		found = systable_getnext(scan);
+		found = found != NULL ? heap_copytuple(found) : NULL;
+		systable_endscan(scan);
+		if (found == NULL)
+		{
+			UnregisterSnapshot(snapshot);
+			continue;
+		}
+		status = heap_getattr(found, COL_STATUS + 1, desc, &isnull);
+		if (change->only_from != NULL && !change->only_from(pair, status, isnull))
+		{
+			UnregisterSnapshot(snapshot);
+			continue;			/* as the statement's WHERE on status would leave it */
+		}
+
+		newtup = heap_modify_tuple_by_cols(found, desc, ncols, cols, values, nulls);
+		guard_update(pair, rel, found, newtup);
+
+		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+		ExecStoreHeapTuple(newtup, slot, false);
+		simple_table_tuple_update(rel, &found->t_self, slot, snapshot, &update_indexes);
+		if (booking_update_needs_indexes(update_indexes))
+		{
+			EState	   *estate = CreateExecutorState();
+			ResultRelInfo *rri = makeNode(ResultRelInfo);
+
+			InitResultRelInfo(rri, rel, 1, NULL, 0);
+			ExecOpenIndices(rri, false);
+			(void) booking_insert_index_tuples(rri, slot, estate,
+											   booking_update_only_summarizing(update_indexes));
+			ExecCloseIndices(rri);
+			FreeExecutorState(estate);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		UnregisterSnapshot(snapshot);
+		olds[done] = found;
+		news[done++] = newtup;
+	}
+	CommandCounterIncrement();
+
+	/* then what the AFTER trigger does for each row, in order, as at the statement's end */
+	for (i = 0; i < done; i++)
+		waitlist_after_row(pair, rel, olds[i], news[i]);
+	for (i = 0; i < done; i++)
+		tuplestore_puttuple(store, news[i]);
+	*updated = done;
 	table_close(rel, NoLock);
 	return true;
 }

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "pair.h"
+#include "utils/tuplestore.h"
 
 /* The values of one new booking row that book_slot() gives; the rest are the table's defaults. */
 typedef struct DirectBooking
@@ -24,7 +25,18 @@ typedef struct DirectBooking
 	bool		idempotency_key_null;
 	Datum		meta;
 	bool		meta_null;
+	int64		group_id;		/* book_many()'s group, or 0 */
 } DirectBooking;
+
+/*
+ * The same in steps, for several rows through one open table and its indexes (book_many()):
+ * begin returns NULL, having done nothing, where the statement must run instead.
+ */
+typedef struct DirectInserter DirectInserter;
+extern DirectInserter *direct_insert_begin(BookingPair *pair);
+extern void direct_insert_row(DirectInserter *di, const DirectBooking *row, bool *inserted,
+							  int64 *booking_id, Datum *status);
+extern void direct_insert_end(DirectInserter *di);
 
 /*
  * Writes the row as book_slot()'s INSERT would, through the engine's guard (an armed hand-over
@@ -33,5 +45,28 @@ typedef struct DirectBooking
  */
 extern bool direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserted,
 								  int64 *booking_id, Datum *status);
+
+/*
+ * A change of status that confirm(), release() and cancel() make to rows they have locked:
+ * status, updated_at = now(), and with the flags expires_at and hold_token_digest set NULL.
+ * only_from, if set, leaves out the rows whose status it rejects (the statement's WHERE).
+ */
+typedef struct DirectChange
+{
+	BookingState state;
+	bool		clear_expiry;
+	bool		clear_digest;
+	bool		(*only_from) (BookingPair *pair, Datum status, bool isnull);
+} DirectChange;
+
+/*
+ * Writes the change to each of the rows (by id; the caller holds their row locks) as the
+ * UPDATE statement would, through the engine's guard, then promotes what the rows freed (the
+ * AFTER trigger's work), and puts the new rows in store.  Returns false, having done nothing,
+ * where the statement must run instead; otherwise true, with *updated the rows written.
+ */
+extern bool direct_update_bookings(BookingPair *pair, const int64 *ids, int n,
+								   const DirectChange *change, Tuplestorestate *store,
+								   int *updated);
 
 #endif							/* BOOKING_DIRECT_H */

@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "api.h"
+#include "direct.h"
 #include "audit.h"
 #include "engine.h"
 #include "holder_limits.h"
@@ -34,6 +35,45 @@
 #include "pair.h"
 
 PG_FUNCTION_INFO_V1(booking_book_many);
+
+/*
+ * The group's rows straight through the table AM (direct.c), one by one with the group's
+ * hand-over armed, as the INSERT's trigger would judge them; after a refusal the rest are not
+ * written.  Returns false, having done nothing, where the statement must run instead.
+ */
+static bool
+insert_group_directly(BookingPair *pair, SoftAdmission *soft, int n, const int64 *ids,
+					  DirectBooking *row, int64 *booking_ids, Datum *statuses)
+{
+	DirectInserter *di = direct_insert_begin(pair);
+
+	if (di == NULL)
+		return false;
+	engine_soft_arm_group(soft, pair->child_relid, row->group_id, n);
+	PG_TRY();
+	{
+		int			i;
+
+		for (i = 0; i < n && !soft->refused; i++)
+		{
+			bool		inserted;
+
+			row->resource_id = ids[i];
+			direct_insert_row(di, row, &inserted, &booking_ids[i], &statuses[i]);
+			if (!inserted && !soft->refused)
+				elog(ERROR, "a booking row was skipped by another trigger on %s", pair->child_sql);
+		}
+	}
+	PG_CATCH();
+	{
+		engine_soft_disarm();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	engine_soft_disarm();
+	direct_insert_end(di);
+	return true;
+}
 
 static SPIPlanPtr group_insert_plan = NULL;
 static SPIPlanPtr group_hold_plan = NULL;
@@ -153,6 +193,8 @@ booking_book_many(PG_FUNCTION_ARGS)
 		Datum	   *elems = palloc(sizeof(Datum) * n);
 		SoftAdmission soft;
 		uint64		r;
+		DirectBooking row;
+		bool		direct;
 
 		if (PG_ARGISNULL(4))
 			plan = kept_plan(&group_insert_plan,
@@ -182,9 +224,25 @@ booking_book_many(PG_FUNCTION_ARGS)
 		args[6] = expires_at;
 		args[7] = digest;
 
-		ret = insert_group_softly(pair, &soft, group_id, n, plan, args, nulls);
-		if (ret != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "inserting the bookings failed: %s", SPI_result_code_string(ret));
+		row.holder = holder;
+		row.spots = spots;
+		row.during = args[3];
+		row.during_null = nulls[3] == 'n';
+		row.state = PG_ARGISNULL(4) ? STATE_CONFIRMED : STATE_HELD;
+		row.expires_at = expires_at;
+		row.token_digest = digest;
+		row.idempotency_key = (Datum) 0;
+		row.idempotency_key_null = true;
+		row.meta = args[4];
+		row.meta_null = nulls[4] == 'n';
+		row.group_id = group_id;
+		direct = insert_group_directly(pair, &soft, n, ids, &row, booking_ids, statuses);
+		if (!direct)
+		{
+			ret = insert_group_softly(pair, &soft, group_id, n, plan, args, nulls);
+			if (ret != SPI_OK_INSERT_RETURNING)
+				elog(ERROR, "inserting the bookings failed: %s", SPI_result_code_string(ret));
+		}
 		judged = soft.nrows;
 		for (r = 0; r < (uint64) soft.nrows; r++)
 			for (i = 0; i < n; i++)
@@ -204,6 +262,8 @@ booking_book_many(PG_FUNCTION_ARGS)
 				elog(ERROR, "book_many() lost track of the refusing resource %lld",
 					 (long long) refusal.resource_id);
 		}
+		else if (direct)
+			;					/* booking_ids and statuses are filled in */
 		else if (SPI_processed != (uint64) n)
 			elog(ERROR, "a booking row was skipped by another trigger on %s", pair->child_sql);
 		else

@@ -31,6 +31,7 @@
 #include "compat.h"
 #include "api.h"
 #include "audit.h"
+#include "direct.h"
 #include "engine.h"
 #include "locks.h"
 #include "pair.h"
@@ -244,7 +245,8 @@ lock_hold(int64 booking_id, HoldRow *row)
 static SPIPlanPtr group_lock_plan[3];
 
 int
-lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_ids)
+lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_ids,
+				int64 **booking_ids)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
@@ -258,15 +260,15 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 	args[0] = Int64GetDatum(which == 2 ? member_id : *group_id);
 	kept_plan_with(&group_lock_plan[which],
 				   which == 2 ?
-				   "SELECT resource_id, group_id FROM " BOOKING_SCHEMA ".booking"
+				   "SELECT resource_id, group_id, id FROM " BOOKING_SCHEMA ".booking"
 				   " WHERE group_id = (SELECT group_id FROM " BOOKING_SCHEMA ".booking WHERE id = $1)"
 				   " AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
 				   " ORDER BY resource_id FOR UPDATE" :
 				   which == 1 ?
-				   "SELECT resource_id, group_id FROM " BOOKING_SCHEMA ".booking WHERE group_id = $1"
+				   "SELECT resource_id, group_id, id FROM " BOOKING_SCHEMA ".booking WHERE group_id = $1"
 				   " AND status IN ('held', 'pending', 'confirmed', 'waitlisted')"
 				   " ORDER BY resource_id FOR UPDATE" :
-				   "SELECT resource_id, group_id FROM " BOOKING_SCHEMA ".booking"
+				   "SELECT resource_id, group_id, id FROM " BOOKING_SCHEMA ".booking"
 				   " WHERE group_id = $1 AND status = 'held' ORDER BY resource_id FOR UPDATE",
 				   1, types, CURSOR_OPT_GENERIC_PLAN);
 	ret = SPI_execute_plan(group_lock_plan[which], args, NULL, false, 0);
@@ -279,6 +281,8 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 		*group_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
 												&isnull));
 	}
+	if (booking_ids != NULL)
+		*booking_ids = spi_int64_column(3, &n);
 	ids = spi_int64_column(1, &n);
 	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) n);
 	*resource_ids = ids;
@@ -287,14 +291,23 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 
 /* A hold's group, locked (see lock_group_rows); 0 rows for a hold of no group. */
 static int
-lock_group(const HoldRow *row, int64 **resource_ids)
+lock_group(const HoldRow *row, int64 **resource_ids, int64 **booking_ids)
 {
 	int64		group_id = row->group_id;
 
 	*resource_ids = NULL;
+	if (booking_ids != NULL)
+		*booking_ids = NULL;
 	if (!row->has_group)
 		return 0;
-	return lock_group_rows(&group_id, 0, false, resource_ids);
+	return lock_group_rows(&group_id, 0, false, resource_ids, booking_ids);
+}
+
+/* Whether a status is held (the rows a group's confirm or release changes). */
+static bool
+status_is_held(BookingPair *pair, Datum status, bool isnull)
+{
+	return pair_state(pair, status, isnull) == STATE_HELD;
 }
 
 /*
@@ -375,14 +388,18 @@ update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *st
  */
 static Datum
 resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const char *set_clause,
-			 bool approves)
+			 bool approves, const DirectChange *change)
 {
 	Tuplestorestate *store;
 	HoldRow		row;
 	Datum		args[2];
 	char		nulls[2];
 	int64	   *group_resources;
+	int64	   *group_rows = NULL;
+	int			ngroup = 0;
 	int64		booking_id = booking_call_begin(fcinfo, &store);
+	DirectChange how = *change;
+	int			updated;
 
 	lock_hold(booking_id, &row);
 	if (approves && strcmp(row.status, "pending") == 0)
@@ -390,10 +407,17 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 	else
 	{
 		check_hold(&row, fcinfo, 1, verb);
-		(void) lock_group(&row, &group_resources);
+		ngroup = lock_group(&row, &group_resources, &group_rows);
 	}
-	update_and_return(hold_update_plan(plans, set_clause, false, &row, args, nulls), args, nulls,
-					  store);
+	/* the rows are locked: straight through the table AM where nothing needs the statement */
+	how.only_from = row.has_group ? status_is_held : NULL;
+	if (!direct_update_bookings(pair_by_id(BOOKING_OWN_PAIR),
+								row.has_group ? group_rows : &booking_id,
+								row.has_group ? ngroup : 1, &how, store, &updated))
+		update_and_return(hold_update_plan(plans, set_clause, false, &row, args, nulls), args,
+						  nulls, store);
+	else if (updated < 1)
+		elog(ERROR, "updating the booking failed: no row");
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -407,8 +431,11 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 Datum
 booking_confirm(PG_FUNCTION_ARGS)
 {
+	DirectChange change = {STATE_CONFIRMED, true, true, NULL};
+
 	return resolve_hold(fcinfo, "confirmed", confirm_plan,
-						"status = 'confirmed', expires_at = NULL, hold_token_digest = NULL", true);
+						"status = 'confirmed', expires_at = NULL, hold_token_digest = NULL", true,
+						&change);
 }
 
 /*
@@ -419,8 +446,10 @@ booking_confirm(PG_FUNCTION_ARGS)
 Datum
 booking_release(PG_FUNCTION_ARGS)
 {
+	DirectChange change = {STATE_CANCELLED, false, true, NULL};
+
 	return resolve_hold(fcinfo, "released", release_plan,
-						"status = 'cancelled', hold_token_digest = NULL", false);
+						"status = 'cancelled', hold_token_digest = NULL", false, &change);
 }
 
 /*
@@ -462,7 +491,7 @@ booking_extend(PG_FUNCTION_ARGS)
 	new_expiry = DirectFunctionCall2(timestamptz_pl_interval,
 									 TimestampTzGetDatum(row.expires_at), by);
 	/* the hold's whole life within the max_hold of its resource, of every one for a group */
-	ngroup = lock_group(&row, &group_resources);
+	ngroup = lock_group(&row, &group_resources, NULL);
 	for (i = -1; i < ngroup; i++)
 	{
 		int64		rid = i < 0 ? row.resource_id : group_resources[i];

@@ -346,6 +346,8 @@ load_pairs(void)
 		}
 
 		p->child_key_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 8));
+		if (get_atttype(p->child_relid, p->child_key_att) == INT8OID)
+			p->child_key_index = key_index_of(p->child_relid, p->child_key_att);
 		p->child_parent_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 9));
 		p->child_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 8)));
 		p->child_parent_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 9)));

@@ -75,6 +75,7 @@ typedef struct BookingPair
 	Oid			child_owner;	/* and expires holds as this one */
 	Oid			parent_key_type;	/* type of the parent's key column */
 	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
+	Oid			child_key_index;	/* the same on the child's bigint key, or InvalidOid */
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
 	Oid			guard_func;		/* booking.booking_guard(), the child's trigger */
 	Oid			promote_func;	/* booking.promote_trigger(), the engine's AFTER trigger */

@@ -266,6 +266,27 @@ row_group(BookingPair *pair, Relation rel, HeapTuple tuple)
 }
 
 /*
+ * The guard of a changed row of the child, as its BEFORE UPDATE trigger runs it and as a direct
+ * update (direct.c) does: the state machine, the engine's decision on what the row takes before
+ * and after (a refusal raises), booking.queue and the audit of the transition.
+ */
+void
+guard_update(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	RowClaim	old_claim;
+	RowClaim	new_claim;
+	AdmitResult result;
+
+	state_check_change(pair, rel, oldtup, newtup);
+	row_claim(pair, rel, oldtup, false, &old_claim);
+	row_claim(pair, rel, newtup, true, &new_claim);
+	if (engine_change(pair, &old_claim, &new_claim, &result) != ADMIT_OK)
+		engine_report_refusal(pair, rel, &result);
+	queue_sync(pair, rel, oldtup, newtup);
+	audit_transition(pair, rel, oldtup, newtup);
+}
+
+/*
  * The guard of a new row of the child, as its BEFORE INSERT trigger runs it and as a direct
  * insert (direct.c) does: judges the row through the engine, hands the outcome to an armed
  * book_slot()/book_many() (whose refused row is then skipped), or raises the refusal; keeps
@@ -323,9 +344,7 @@ booking_guard(PG_FUNCTION_ARGS)
 	Relation	rel = trigdata->tg_relation;
 	TriggerEvent event = trigdata->tg_event;
 	RowClaim	old_claim;
-	RowClaim	new_claim;
 	AdmitResult result;
-	AdmitOutcome outcome;
 
 	if (pair->child_relid != RelationGetRelid(rel))
 		ereport(ERROR,
@@ -338,14 +357,7 @@ booking_guard(PG_FUNCTION_ARGS)
 			? PointerGetDatum(trigdata->tg_trigtuple) : PointerGetDatum(NULL);
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
-		state_check_change(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
-		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
-		row_claim(pair, rel, trigdata->tg_newtuple, true, &new_claim);
-		outcome = engine_change(pair, &old_claim, &new_claim, &result);
-		if (outcome != ADMIT_OK)
-			engine_report_refusal(pair, rel, &result);
-		queue_sync(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
-		audit_transition(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
+		guard_update(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(event))

@@ -283,17 +283,44 @@ booking_promote_trigger(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		HeapTuple	oldtup = trigdata->tg_trigtuple;
-		HeapTuple	newtup = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : NULL;
+		waitlist_after_row(pair, rel, trigdata->tg_trigtuple,
+						   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : NULL);
+		return PointerGetDatum(NULL);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) waitlist_promote(pair, resource_id, true);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * What the child's AFTER UPDATE OR DELETE trigger does for one row (newtup NULL: deleted), and a
+ * direct update (direct.c) after its rows: where the row took spots that it no longer takes
+ * (status, resource, fewer spots, another range), the resource's waiting rows are promoted,
+ * under its advisory lock.
+ */
+void
+waitlist_after_row(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int64		resource_id;
+	bool		isnull;
+	Datum		d;
+
+	{
 		bool		old_consumed;
 
+		if (!OidIsValid(pair->queue_relid) || engine_writing_counter())
+			return;
 		d = heap_getattr(oldtup, pair->status_att, desc, &isnull);
 		old_consumed = pair_status_consumes(pair, d, isnull);
 		if (!old_consumed)
-			return PointerGetDatum(NULL);
+			return;
 		d = heap_getattr(oldtup, pair->child_parent_att, desc, &isnull);
 		if (isnull)
-			return PointerGetDatum(NULL);
+			return;
 		resource_id = DatumGetInt64(d);
 		if (newtup != NULL)
 		{
@@ -317,7 +344,7 @@ booking_promote_trigger(PG_FUNCTION_ARGS)
 				DatumGetInt64(s1) == DatumGetInt64(s2) && same_range &&
 				DatumGetInt32(heap_getattr(newtup, pair->spots_att, desc, &n2)) >=
 				DatumGetInt32(heap_getattr(oldtup, pair->spots_att, desc, &n1)))
-				return PointerGetDatum(NULL);
+				return;
 		}
 		lock_resource(pair, resource_id);
 	}
@@ -326,7 +353,6 @@ booking_promote_trigger(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	(void) waitlist_promote(pair, resource_id, true);
 	SPI_finish();
-	return PointerGetDatum(NULL);
 }
 
 /*

@@ -12,5 +12,6 @@
 extern int32 waitlist_position(BookingPair *pair, int64 resource_id, int64 booking_id);
 extern bool waitlist_auto_promote(int64 resource_id);
 extern int	waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting);
+extern void waitlist_after_row(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup);
 
 #endif							/* BOOKING_WAITLIST_H */

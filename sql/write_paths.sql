@@ -1,9 +1,11 @@
 --
--- The two ways book_slot() writes its row (src/direct.c): straight through the table access
--- method while booking.booking is as shipped, and through an INSERT statement as soon as
--- something on the table needs the executor (a trigger of the application's, a policy) or the
--- caller lacks INSERT on it.  Both must write the same row, keep every index right, check
--- uniqueness, and honour what was added.
+-- The two ways the engine's functions write booking.booking (src/direct.c): book_slot()'s new
+-- row, and the change of status of the rows confirm(), release() and cancel(whole_group) have
+-- locked, go straight through the table access method while the table is as shipped, and
+-- through an INSERT or UPDATE statement as soon as something on the table needs the executor
+-- (a trigger of the application's, a policy) or the caller lacks the privilege.  Both must write
+-- the same rows, keep every index right, check uniqueness, promote what is freed, and honour
+-- what was added.
 --
 SET timezone = 'UTC';
 \set SHOW_CONTEXT never
@@ -64,6 +66,8 @@ END $$;
 CREATE TRIGGER log_insert AFTER INSERT ON booking.booking FOR EACH ROW EXECUTE FUNCTION log_insert();
 SELECT ok, status FROM booking.book_slot(:wheel, 1, holder => 'eve');
 SELECT ok, status FROM booking.book_slot(:wheel, 9, holder => 'fay', waitlist => true);
+INSERT INTO booking.resource (name, capacity) VALUES ('bench 1', 1), ('bench 2', 1);
+SELECT ok, status FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'bench %'), 1, NULL, 'gil');
 SELECT * FROM inserted_log;
 DROP TRIGGER log_insert ON booking.booking;
 SELECT status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'fay'));
@@ -102,5 +106,41 @@ SELECT ok FROM booking.book_slot(:wheel, 1, holder => 'kim');
 RESET ROLE;
 DROP OWNED BY booking_insert_paths_reader;
 DROP ROLE booking_insert_paths_reader;
+
+-- 4. Changes of status on locked rows: confirm() and release() of a group, cancel(whole_group).
+-- The direct way: the rows change, the counter and booking.queue follow, the audit has each
+-- transition, and a cancelled group's spots go to the waiting row at once.
+INSERT INTO booking.resource (name, capacity, waitlist) VALUES ('seat 1', 1, true), ('seat 2', 1, true);
+SELECT min(id) AS s1, max(id) AS s2 FROM booking.resource WHERE name LIKE 'seat %' \gset
+SELECT booking_id AS g1, hold_token AS t1 FROM booking.book_many(ARRAY[:s1, :s2]::bigint[], 1, NULL, 'lee', '10 minutes') LIMIT 1 \gset
+SELECT holder, status, expires_at IS NULL AS no_expiry FROM booking.confirm(:g1, :'t1') ORDER BY resource_id;
+SELECT ok, status, waitlist_position FROM booking.book_slot(:s1, 1, holder => 'max');
+SELECT holder, status FROM booking.cancel(:g1, whole_group => true) ORDER BY resource_id;
+SELECT r.name, r.spots_reserved, b.holder, b.status FROM booking.resource r
+  JOIN booking.booking b ON b.resource_id = r.id AND b.status <> 'cancelled'
+ WHERE r.id IN (:s1, :s2) ORDER BY r.id, b.id;
+SELECT action, holder, ok, status FROM booking.attempt
+ WHERE resource_id IN (:s1, :s2) ORDER BY id;
+SELECT booking_id AS g2, hold_token AS t2 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'ned', '10 minutes') \gset
+SELECT holder, status, expires_at IS NOT NULL AS kept_expiry, hold_token_digest IS NULL AS no_digest
+  FROM booking.release(:g2, :'t2');
+SELECT * FROM booking.verify();
+-- An application trigger on UPDATE: the statements, which fire it for every row
+CREATE TABLE updated_log (holder text, old_status booking.status, new_status booking.status);
+CREATE FUNCTION log_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO updated_log VALUES (NEW.holder, OLD.status, NEW.status);
+	RETURN NEW;
+END $$;
+CREATE TRIGGER log_update AFTER UPDATE ON booking.booking FOR EACH ROW EXECUTE FUNCTION log_update();
+SELECT booking_id AS g3, hold_token AS t3 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'oz', '10 minutes') \gset
+SELECT holder, status FROM booking.confirm(:g3, :'t3');
+SELECT holder, status FROM booking.cancel(:g3, whole_group => true);
+SELECT * FROM updated_log;
+DROP TRIGGER log_update ON booking.booking;
+-- a group cancelled with a reason: the statement, which writes the reason into meta
+INSERT INTO booking.resource (name, capacity) VALUES ('seat 3', 1), ('seat 4', 1);
+SELECT booking_id AS g4 FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name IN ('seat 3', 'seat 4')), 1, NULL, 'pat') LIMIT 1 \gset
+SELECT holder, status, meta FROM booking.cancel(:g4, 'rain', whole_group => true);
 
 SELECT * FROM booking.verify();
