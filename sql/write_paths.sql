@@ -143,4 +143,26 @@ INSERT INTO booking.resource (name, capacity) VALUES ('seat 3', 1), ('seat 4', 1
 SELECT booking_id AS g4 FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name IN ('seat 3', 'seat 4')), 1, NULL, 'pat') LIMIT 1 \gset
 SELECT holder, status, meta FROM booking.cancel(:g4, 'rain', whole_group => true);
 
+-- row-level security on the table: every write and lock of the engine's functions goes through
+-- the statements, which apply the policies (to a role that is not a superuser)
+CREATE ROLE booking_write_paths_app;
+GRANT USAGE ON SCHEMA booking TO booking_write_paths_app;
+GRANT SELECT ON booking.pair, booking.resource TO booking_write_paths_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON booking.booking TO booking_write_paths_app;
+ALTER TABLE booking.booking ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everything ON booking.booking USING (true) WITH CHECK (holder <> 'nobody');
+SET ROLE booking_write_paths_app;
+SELECT booking_id AS g5, hold_token AS t5 FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name IN ('seat 3', 'seat 4')), 1, NULL, 'quin', '10 minutes') LIMIT 1 \gset
+SELECT holder, status FROM booking.confirm(:g5, :'t5') ORDER BY resource_id;
+SELECT holder, status FROM booking.cancel(:g5, whole_group => true) ORDER BY resource_id;
+\set VERBOSITY terse
+SELECT ok FROM booking.book_slot(:wheel, 1, holder => 'nobody');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+RESET ROLE;
+DROP POLICY everything ON booking.booking;
+ALTER TABLE booking.booking DISABLE ROW LEVEL SECURITY;
+DROP OWNED BY booking_write_paths_app;
+DROP ROLE booking_write_paths_app;
+
 SELECT * FROM booking.verify();

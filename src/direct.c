@@ -59,6 +59,7 @@ static const char *const booking_defaults[] = {
 	"spots", "status", "kind", "created_at", "updated_at"
 };
 
+/* their indexes in a values array (attribute number - 1; see direct.h for the numbers) */
 enum
 {
 	COL_ID, COL_RESOURCE, COL_HOLDER, COL_SPOTS, COL_DURING, COL_STATUS, COL_EXPIRES,
@@ -403,4 +404,221 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 	*updated = done;
 	table_close(rel, NoLock);
 	return true;
+}
+
+/*
+ * Whether SELECT ... FOR UPDATE of this table would do nothing the direct way skips: the table
+ * as shipped (no row-level security), and the caller's SELECT and UPDATE privileges on it.
+ */
+static bool
+child_is_plain_for_lock(BookingPair *pair, Relation rel)
+{
+	return child_is_plain_shape(pair, rel) && OidIsValid(pair->group_index) &&
+		pg_class_aclcheck(pair->child_relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+		pg_class_aclcheck(pair->child_relid, GetUserId(), ACL_UPDATE) == ACLCHECK_OK;
+}
+
+/*
+ * Locks the row at *tid FOR UPDATE as a SELECT ... FOR UPDATE does: at READ COMMITTED its
+ * newest version (*changed says whether that is another version than the snapshot's, whose
+ * conditions the caller then judges again); under a transaction snapshot a newer version is a
+ * serialization failure.  Returns a copy of the locked version, or NULL when the row is gone.
+ */
+static HeapTuple
+lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, bool *changed)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TM_FailureData tmfd;
+	TM_Result	res;
+	HeapTuple	locked = NULL;
+	bool		should_free;
+
+	res = table_tuple_lock(rel, tid, snapshot, slot, GetCurrentCommandId(true),
+						   LockTupleExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			*changed = tmfd.traversed;
+			locked = heap_copytuple(ExecFetchSlotHeapTuple(slot, false, &should_free));
+			break;
+		case TM_SelfModified:
+			break;				/* changed by a later command of this transaction: left out */
+		case TM_Updated:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+			elog(ERROR, "unexpected concurrent update of a booking row");
+			break;
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent delete")));
+			break;				/* deleted at READ COMMITTED: gone */
+		default:
+			elog(ERROR, "unexpected result %d locking a booking row", (int) res);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return locked;
+}
+
+/* The row with this id as the snapshot sees it, by the primary key; NULL when there is none. */
+static HeapTuple
+visible_by_id(BookingPair *pair, Relation rel, int64 id, Snapshot snapshot)
+{
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	found;
+
+	ScanKeyInit(&key, BOOKING_COL_ID, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
+	found = systable_getnext(scan);
+	found = found != NULL ? heap_copytuple(found) : NULL;
+	systable_endscan(scan);
+	return found;
+}
+
+HeapTuple
+direct_lock_booking(BookingPair *pair, int64 id, bool *done)
+{
+	Relation	rel = table_open(pair->child_relid, RowShareLock);
+	Snapshot	snapshot;
+	HeapTuple	seen;
+	HeapTuple	locked = NULL;
+	bool		changed;
+
+	*done = child_is_plain_for_lock(pair, rel);
+	if (!*done)
+	{
+		table_close(rel, NoLock);
+		return NULL;
+	}
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	seen = visible_by_id(pair, rel, id, snapshot);
+	if (seen != NULL)
+		locked = lock_for_update(rel, &seen->t_self, snapshot, &changed);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return locked;
+}
+
+/* One row of a group found for locking. */
+typedef struct GroupRow
+{
+	int64		resource_id;
+	int64		id;
+	ItemPointerData tid;
+} GroupRow;
+
+static int
+cmp_group_row(const void *a, const void *b)
+{
+	const GroupRow *x = a;
+	const GroupRow *y = b;
+
+	if (x->resource_id != y->resource_id)
+		return x->resource_id < y->resource_id ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Whether a row of the group is one the caller asked for: of the group, its status kept. */
+static bool
+group_row_kept(BookingPair *pair, TupleDesc desc, HeapTuple tuple, int64 group_id,
+			   bool (*keep) (BookingPair *, Datum, bool))
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, BOOKING_COL_GROUP, desc, &isnull);
+
+	if (isnull || DatumGetInt64(d) != group_id)
+		return false;
+	d = heap_getattr(tuple, BOOKING_COL_STATUS, desc, &isnull);
+	return keep(pair, d, isnull);
+}
+
+int
+direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
+				  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
+				  int64 **resource_ids, bool *done)
+{
+	Relation	rel = table_open(pair->child_relid, RowShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snapshot;
+	GroupRow   *rows;
+	int			size = 8;
+	int			n = 0;
+	int			kept = 0;
+	int			i;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+
+	*done = child_is_plain_for_lock(pair, rel);
+	if (!*done)
+	{
+		table_close(rel, NoLock);
+		return 0;
+	}
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	*ids = NULL;
+	*resource_ids = NULL;
+	if (*group_id == 0)
+	{
+		/* the group of a member, as the snapshot sees the member */
+		HeapTuple	member = visible_by_id(pair, rel, member_id, snapshot);
+		bool		isnull = true;
+		Datum		d = member != NULL ? heap_getattr(member, BOOKING_COL_GROUP, desc, &isnull) : 0;
+
+		if (isnull)
+		{
+			UnregisterSnapshot(snapshot);
+			table_close(rel, NoLock);
+			return 0;
+		}
+		*group_id = DatumGetInt64(d);
+	}
+
+	/* the group's rows the snapshot sees, as the statement's WHERE picks them */
+	rows = palloc(sizeof(GroupRow) * size);
+	ScanKeyInit(&key, BOOKING_COL_GROUP, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(*group_id));
+	scan = systable_beginscan(rel, pair->group_index, true, snapshot, 1, &key);
+	while ((tuple = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+
+		if (!group_row_kept(pair, desc, tuple, *group_id, keep))
+			continue;
+		if (n == size)
+		{
+			size *= 2;
+			rows = repalloc(rows, sizeof(GroupRow) * size);
+		}
+		rows[n].resource_id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_RESOURCE, desc, &isnull));
+		rows[n].id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_ID, desc, &isnull));
+		rows[n++].tid = tuple->t_self;
+	}
+	systable_endscan(scan);
+
+	/* locked in ascending resource order, as the statement's ORDER BY ... FOR UPDATE does */
+	qsort(rows, n, sizeof(GroupRow), cmp_group_row);
+	*ids = palloc(sizeof(int64) * Max(n, 1));
+	*resource_ids = palloc(sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		changed = false;
+		HeapTuple	locked = lock_for_update(rel, &rows[i].tid, snapshot, &changed);
+
+		/* a newer version is judged again, as the statement's recheck does */
+		if (locked == NULL || (changed && !group_row_kept(pair, desc, locked, *group_id, keep)))
+			continue;
+		(*ids)[kept] = rows[i].id;
+		(*resource_ids)[kept++] = rows[i].resource_id;
+	}
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return kept;
 }

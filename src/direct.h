@@ -10,6 +10,18 @@
 #include "pair.h"
 #include "utils/tuplestore.h"
 
+/*
+ * Attribute numbers of booking.booking's columns as shipped, valid wherever a direct way was
+ * taken (direct.c checks the table's columns first).
+ */
+#define BOOKING_COL_ID			1
+#define BOOKING_COL_RESOURCE	2
+#define BOOKING_COL_STATUS		6
+#define BOOKING_COL_EXPIRES		7
+#define BOOKING_COL_DIGEST		8
+#define BOOKING_COL_GROUP		9
+#define BOOKING_COL_CREATED		14
+
 /* The values of one new booking row that book_slot() gives; the rest are the table's defaults. */
 typedef struct DirectBooking
 {
@@ -68,5 +80,21 @@ typedef struct DirectChange
 extern bool direct_update_bookings(BookingPair *pair, const int64 *ids, int n,
 								   const DirectChange *change, Tuplestorestate *store,
 								   int *updated);
+
+/*
+ * SELECT ... WHERE id = $1 FOR UPDATE of booking.booking through the table AM: returns a copy of
+ * the locked row, or NULL when there is none; *done false, having done nothing, where the
+ * statement must run instead (not as shipped, row-level security, no SELECT or UPDATE).
+ */
+extern HeapTuple direct_lock_booking(BookingPair *pair, int64 id, bool *done);
+
+/*
+ * The rows of a group (*group_id, or when 0 the group of member_id, set on return) whose status
+ * keep accepts, locked FOR UPDATE in ascending resource order, as lock_group_rows()'s statement
+ * does.  Returns how many, with their ids and resource ids; *done as above.
+ */
+extern int	direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
+							  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
+							  int64 **resource_ids, bool *done);
 
 #endif							/* BOOKING_DIRECT_H */

@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -202,6 +203,22 @@ typedef struct HoldRow
 	int64		group_id;		/* rows booked together by book_many(): one hold */
 } HoldRow;
 
+/* The statuses lock_group_rows() takes: live ones, or held ones only. */
+static bool
+status_is_live_row(BookingPair *pair, Datum status, bool isnull)
+{
+	BookingState state = pair_state(pair, status, isnull);
+
+	return state == STATE_HELD || state == STATE_PENDING || state == STATE_CONFIRMED ||
+		state == STATE_WAITLISTED;
+}
+
+static bool
+status_is_held_row(BookingPair *pair, Datum status, bool isnull)
+{
+	return pair_state(pair, status, isnull) == STATE_HELD;
+}
+
 /* Locks booking_id FOR UPDATE and reads it; P0002 when there is none.  SPI connected. */
 static void
 lock_hold(int64 booking_id, HoldRow *row)
@@ -212,6 +229,38 @@ lock_hold(int64 booking_id, HoldRow *row)
 	bool		isnull;
 	Datum		d;
 
+	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
+	bool		done;
+	HeapTuple	locked = direct_lock_booking(pair, booking_id, &done);
+
+	if (done)
+	{
+		/* straight through the table AM (direct.c); the columns are as shipped */
+		Relation	rel = table_open(pair->child_relid, NoLock);
+		TupleDesc	rowdesc = RelationGetDescr(rel);
+
+		if (locked == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("booking %lld does not exist", (long long) booking_id)));
+		row->id = booking_id;
+		d = heap_getattr(locked, BOOKING_COL_STATUS, rowdesc, &isnull);
+		row->status = pstrdup(state_names[pair_state(pair, d, isnull)]);
+		row->digest = heap_getattr(locked, BOOKING_COL_DIGEST, rowdesc, &isnull);
+		row->has_digest = !isnull;
+		if (row->has_digest)
+			row->digest = PointerGetDatum(SPI_datumTransfer(row->digest, false, -1));
+		d = heap_getattr(locked, BOOKING_COL_EXPIRES, rowdesc, &isnull);
+		row->has_expiry = !isnull;
+		row->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+		row->resource_id = DatumGetInt64(heap_getattr(locked, BOOKING_COL_RESOURCE, rowdesc, &isnull));
+		row->created_at = DatumGetTimestampTz(heap_getattr(locked, BOOKING_COL_CREATED, rowdesc, &isnull));
+		d = heap_getattr(locked, BOOKING_COL_GROUP, rowdesc, &isnull);
+		row->has_group = !isnull;
+		row->group_id = isnull ? 0 : DatumGetInt64(d);
+		table_close(rel, NoLock);
+		return;
+	}
 	kept_plan(&lock_plan,
 			  "SELECT status::pg_catalog.text, hold_token_digest, expires_at, resource_id, created_at,"
 			  " group_id FROM " BOOKING_SCHEMA ".booking WHERE id = $1 FOR UPDATE",
@@ -257,6 +306,24 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 
 	if (which == 2 && !live)
 		elog(ERROR, "a group found by a member is locked whole");
+	{
+		/* straight through the table AM where nothing needs the statement (direct.c) */
+		BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
+		bool		done;
+		int64	   *rows;
+		int			nrows = direct_lock_group(pair, group_id, member_id,
+											  live ? status_is_live_row : status_is_held_row,
+											  &rows, &ids, &done);
+
+		if (done)
+		{
+			lock_resources(pair, ids, nrows);
+			*resource_ids = ids;
+			if (booking_ids != NULL)
+				*booking_ids = rows;
+			return nrows;
+		}
+	}
 	args[0] = Int64GetDatum(which == 2 ? member_id : *group_id);
 	kept_plan_with(&group_lock_plan[which],
 				   which == 2 ?

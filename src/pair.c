@@ -317,6 +317,7 @@ load_pairs(void)
 
 			p->queue_relid = get_relname_relid("queue", ns);
 			p->queue_index = get_relname_relid("queue_key", ns);
+			p->group_index = get_relname_relid("booking_group_idx", ns);
 			p->holder_index = get_relname_relid("booking_resource_idx", ns);
 			p->holder_att = get_attnum(p->child_relid, "holder");
 			p->group_att = get_attnum(p->child_relid, "group_id");

@@ -81,6 +81,7 @@ typedef struct BookingPair
 	Oid			promote_func;	/* booking.promote_trigger(), the engine's AFTER trigger */
 	Oid			queue_relid;	/* booking.queue (own pair), or InvalidOid: no holds or lines kept */
 	Oid			queue_index;	/* its btree (resource_id, waiting, booking_id) */
+	Oid			group_index;	/* the child's btree on group_id (own pair), or InvalidOid */
 	AttrNumber	holder_att;		/* the child's holder column (own pair), or InvalidAttrNumber */
 	AttrNumber	group_att;		/* the child's group_id, bigint (own pair), or InvalidAttrNumber */
 	Oid			key_sequence;	/* the identity sequence of the child's id (own pair), or InvalidOid */
