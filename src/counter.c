@@ -126,46 +126,75 @@ row_is_timeline(BookingPair *pair, HeapTuple tuple, TupleDesc desc)
 }
 
 /*
- * Locks the row at *tid FOR NO KEY UPDATE, as UPDATE does: at READ COMMITTED it follows the row
- * to its newest version; with a transaction snapshot a newer version is a serialization failure.
- * Returns a slot holding the locked version (its tid in *tid), or NULL when the resource is gone
- * (deleted, or its newest version has another key).
+ * Locks the row at tid in mode as a locking statement does: at READ COMMITTED its newest version
+ * (*traversed says whether that is another version than tid's); under a transaction snapshot a
+ * newer version is a serialization failure (40001).  Returns TM_Ok with the locked version in
+ * slot, TM_Deleted when the row is gone, or TM_SelfModified when a later command of this
+ * transaction changed it.  Shared by the counter's lock and direct.c's row locks.
+ */
+TM_Result
+booking_lock_row(Relation rel, ItemPointer tid, Snapshot snapshot, LockTupleMode mode,
+				 TupleTableSlot *slot, bool *traversed)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+
+	*traversed = false;
+	res = table_tuple_lock(rel, tid, snapshot, slot, GetCurrentCommandId(true), mode,
+						   LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			*traversed = tmfd.traversed;
+			return TM_Ok;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent %s",
+								res == TM_Updated ? "update" : "delete")));
+			/* at READ COMMITTED an update is followed: what is left is a deletion */
+			return TM_Deleted;
+		case TM_SelfModified:
+			return TM_SelfModified;
+		default:
+			elog(ERROR, "unexpected result %d locking a row of %s", (int) res,
+				 RelationGetRelationName(rel));
+	}
+	pg_unreachable();
+}
+
+/*
+ * Locks the row at *tid FOR NO KEY UPDATE, as UPDATE does (booking_lock_row()).  Returns a slot
+ * holding the locked version (its tid in *tid), or NULL when the resource is gone (deleted, or
+ * its newest version has another key).
  */
 static TupleTableSlot *
 lock_newest(BookingPair *pair, Relation rel, ItemPointer tid, Snapshot snapshot,
 			int64 resource_id)
 {
 	TupleTableSlot *locked = table_slot_create(rel, NULL);
-	TM_FailureData tmfd;
-	TM_Result	res;
 	Datum		keyval;
 	bool		isnull;
 	int64		current_key;
+	bool		traversed;
 
-	res = table_tuple_lock(rel, tid, snapshot, locked, GetCurrentCommandId(true),
-						   LockTupleNoKeyExclusive, LockWaitBlock,
-						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-						   &tmfd);
-	switch (res)
+	switch (booking_lock_row(rel, tid, snapshot, LockTupleNoKeyExclusive, locked, &traversed))
 	{
 		case TM_Ok:
 			break;
-		case TM_Updated:
-		case TM_Deleted:
-			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update")));
-			/* deleted at READ COMMITTED: the resource is gone */
-			ExecDropSingleTupleTableSlot(locked);
-			return NULL;
 		case TM_SelfModified:
 			ereport(ERROR,
 					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
 					 errmsg("resource row was already modified by an operation triggered by the current command")));
 			break;
 		default:
-			elog(ERROR, "unexpected result %d locking a resource row", (int) res);
+			/* deleted at READ COMMITTED: the resource is gone */
+			ExecDropSingleTupleTableSlot(locked);
+			return NULL;
 	}
 	*tid = locked->tts_tid;
 

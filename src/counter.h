@@ -7,6 +7,10 @@
 
 #include "postgres.h"
 
+#include "access/tableam.h"
+#include "nodes/lockoptions.h"
+#include "utils/snapshot.h"
+
 #include "pair.h"
 
 typedef enum CounterOutcome
@@ -31,5 +35,9 @@ extern RowLockOutcome counter_lock_row(BookingPair *pair, int64 resource_id,
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
 									bool *is_timeline, const struct HolderCheck *hc);
+
+extern TM_Result booking_lock_row(Relation rel, ItemPointer tid, Snapshot snapshot,
+								  LockTupleMode mode, struct TupleTableSlot *slot,
+								  bool *traversed);
 
 #endif							/* BOOKING_COUNTER_H */

@@ -261,6 +261,22 @@ direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserte
 	return true;
 }
 
+/* The row with this id as the snapshot sees it, by the primary key; NULL when there is none. */
+static HeapTuple
+visible_by_id(BookingPair *pair, Relation rel, int64 id, Snapshot snapshot)
+{
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	found;
+
+	ScanKeyInit(&key, BOOKING_COL_ID, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
+	found = systable_getnext(scan);
+	found = found != NULL ? heap_copytuple(found) : NULL;
+	systable_endscan(scan);
+	return found;
+}
+
 /*
  * Whether an UPDATE of this table would do nothing the direct way skips: as for an INSERT, with
  * the engine's two row triggers that fire on UPDATE (the guard before, the promotion after), as
@@ -338,8 +354,6 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 	news = palloc(sizeof(HeapTuple) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		SysScanDesc scan;
-		ScanKeyData key;
 		HeapTuple	found;
 		HeapTuple	newtup;
 		Snapshot	snapshot;
@@ -354,11 +368,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		 */
 		CommandCounterIncrement();
 		snapshot = RegisterSnapshot(GetLatestSnapshot());
-		ScanKeyInit(&key, COL_ID + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ids[i]));
-		scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
-		found = systable_getnext(scan);
-		found = found != NULL ? heap_copytuple(found) : NULL;
-		systable_endscan(scan);
+		found = visible_by_id(pair, rel, ids[i], snapshot);
 		if (found == NULL)
 		{
 			UnregisterSnapshot(snapshot);
@@ -428,58 +438,16 @@ static HeapTuple
 lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, bool *changed)
 {
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	TM_FailureData tmfd;
-	TM_Result	res;
 	HeapTuple	locked = NULL;
 	bool		should_free;
 
-	res = table_tuple_lock(rel, tid, snapshot, slot, GetCurrentCommandId(true),
-						   LockTupleExclusive, LockWaitBlock,
-						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-						   &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			*changed = tmfd.traversed;
-			locked = heap_copytuple(ExecFetchSlotHeapTuple(slot, false, &should_free));
-			break;
-		case TM_SelfModified:
-			break;				/* changed by a later command of this transaction: left out */
-		case TM_Updated:
-			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update")));
-			elog(ERROR, "unexpected concurrent update of a booking row");
-			break;
-		case TM_Deleted:
-			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent delete")));
-			break;				/* deleted at READ COMMITTED: gone */
-		default:
-			elog(ERROR, "unexpected result %d locking a booking row", (int) res);
-	}
+	/* a row changed by a later command of this transaction is left out, as the statement does */
+	if (booking_lock_row(rel, tid, snapshot, LockTupleExclusive, slot, changed) == TM_Ok)
+		locked = heap_copytuple(ExecFetchSlotHeapTuple(slot, false, &should_free));
 	ExecDropSingleTupleTableSlot(slot);
 	return locked;
 }
 
-/* The row with this id as the snapshot sees it, by the primary key; NULL when there is none. */
-static HeapTuple
-visible_by_id(BookingPair *pair, Relation rel, int64 id, Snapshot snapshot)
-{
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	found;
-
-	ScanKeyInit(&key, BOOKING_COL_ID, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-	scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
-	found = systable_getnext(scan);
-	found = found != NULL ? heap_copytuple(found) : NULL;
-	systable_endscan(scan);
-	return found;
-}
 
 HeapTuple
 direct_lock_booking(BookingPair *pair, int64 id, bool *done)
