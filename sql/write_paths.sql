@@ -121,6 +121,20 @@ SELECT r.name, r.spots_reserved, b.holder, b.status FROM booking.resource r
  WHERE r.id IN (:s1, :s2) ORDER BY r.id, b.id;
 SELECT action, holder, ok, status FROM booking.attempt
  WHERE resource_id IN (:s1, :s2) ORDER BY id;
+-- an index of the application's on status: a change of status is no HOT update then, and the
+-- direct way adds the new version's index entries itself; the index finds the row by its new status
+CREATE INDEX booking_status_probe ON booking.booking (status, holder);
+SELECT booking_id AS g6, hold_token AS t6 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'mo', '10 minutes') \gset
+SELECT holder, status FROM booking.confirm(:g6, :'t6');
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT holder FROM booking.booking WHERE status = 'confirmed' AND holder = 'mo';
+SELECT holder FROM booking.booking WHERE status = 'confirmed' AND holder = 'mo';
+SELECT count(*) AS stale FROM booking.booking WHERE status = 'held' AND holder = 'mo';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT holder, status FROM booking.cancel(:g6, whole_group => true);
+DROP INDEX booking.booking_status_probe;
 SELECT booking_id AS g2, hold_token AS t2 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'ned', '10 minutes') \gset
 SELECT holder, status, expires_at IS NOT NULL AS kept_expiry, hold_token_digest IS NULL AS no_digest
   FROM booking.release(:g2, :'t2');
