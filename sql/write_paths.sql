@@ -135,6 +135,19 @@ RESET enable_seqscan;
 RESET enable_bitmapscan;
 SELECT holder, status FROM booking.cancel(:g6, whole_group => true);
 DROP INDEX booking.booking_status_probe;
+-- one row cancelled (no group): its lock and change the direct way too; the freed seat goes to
+-- the row waiting for it; a second cancel is 55000 naming the status, an unknown id P0002
+SELECT booking_id AS one FROM booking.book_slot(:s2, 1, holder => 'kit') \gset
+SELECT ok, status FROM booking.book_slot(:s2, 1, holder => 'lou');
+SELECT holder, status FROM booking.cancel(:one);
+SELECT holder, status FROM booking.booking WHERE resource_id = :s2 AND holder IN ('kit', 'lou') ORDER BY id;
+\set VERBOSITY terse
+SELECT * FROM booking.cancel(:one);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.cancel(424242);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT holder, status FROM booking.cancel((SELECT id FROM booking.booking WHERE holder = 'lou'));
 SELECT booking_id AS g2, hold_token AS t2 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'ned', '10 minutes') \gset
 SELECT holder, status, expires_at IS NOT NULL AS kept_expiry, hold_token_digest IS NULL AS no_digest
   FROM booking.release(:g2, :'t2');
@@ -150,6 +163,8 @@ CREATE TRIGGER log_update AFTER UPDATE ON booking.booking FOR EACH ROW EXECUTE F
 SELECT booking_id AS g3, hold_token AS t3 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'oz', '10 minutes') \gset
 SELECT holder, status FROM booking.confirm(:g3, :'t3');
 SELECT holder, status FROM booking.cancel(:g3, whole_group => true);
+SELECT booking_id AS one FROM booking.book_slot(:s2, 1, holder => 'ola') \gset
+SELECT holder, status FROM booking.cancel(:one);
 SELECT * FROM updated_log;
 DROP TRIGGER log_update ON booking.booking;
 -- a group cancelled with a reason: the statement, which writes the reason into meta

@@ -429,20 +429,21 @@ child_is_plain_for_lock(BookingPair *pair, Relation rel)
 }
 
 /*
- * Locks the row at *tid FOR UPDATE as a SELECT ... FOR UPDATE does: at READ COMMITTED its
+ * Locks the row at *tid in mode as a SELECT ... FOR UPDATE does: at READ COMMITTED its
  * newest version (*changed says whether that is another version than the snapshot's, whose
  * conditions the caller then judges again); under a transaction snapshot a newer version is a
  * serialization failure.  Returns a copy of the locked version, or NULL when the row is gone.
  */
 static HeapTuple
-lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, bool *changed)
+lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, LockTupleMode mode,
+				bool *changed)
 {
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	HeapTuple	locked = NULL;
 	bool		should_free;
 
 	/* a row changed by a later command of this transaction is left out, as the statement does */
-	if (booking_lock_row(rel, tid, snapshot, LockTupleExclusive, slot, changed) == TM_Ok)
+	if (booking_lock_row(rel, tid, snapshot, mode, slot, changed) == TM_Ok)
 		locked = heap_copytuple(ExecFetchSlotHeapTuple(slot, false, &should_free));
 	ExecDropSingleTupleTableSlot(slot);
 	return locked;
@@ -450,7 +451,7 @@ lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, bool *changed)
 
 
 HeapTuple
-direct_lock_booking(BookingPair *pair, int64 id, bool *done)
+direct_lock_booking(BookingPair *pair, int64 id, LockTupleMode mode, bool *done)
 {
 	Relation	rel = table_open(pair->child_relid, RowShareLock);
 	Snapshot	snapshot;
@@ -468,7 +469,7 @@ direct_lock_booking(BookingPair *pair, int64 id, bool *done)
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	seen = visible_by_id(pair, rel, id, snapshot);
 	if (seen != NULL)
-		locked = lock_for_update(rel, &seen->t_self, snapshot, &changed);
+		locked = lock_for_update(rel, &seen->t_self, snapshot, mode, &changed);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return locked;
@@ -578,7 +579,8 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 	for (i = 0; i < n; i++)
 	{
 		bool		changed = false;
-		HeapTuple	locked = lock_for_update(rel, &rows[i].tid, snapshot, &changed);
+		HeapTuple	locked = lock_for_update(rel, &rows[i].tid, snapshot, LockTupleExclusive,
+												 &changed);
 
 		/* a newer version is judged again, as the statement's recheck does */
 		if (locked == NULL || (changed && !group_row_kept(pair, desc, locked, *group_id, keep)))
@@ -589,4 +591,13 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return kept;
+}
+
+/* A status of booking.booking as its label (the shipped enum has only the engine's states). */
+const char *
+direct_state_name(BookingPair *pair, Datum status, bool isnull)
+{
+	BookingState state = pair_state(pair, status, isnull);
+
+	return state < NUM_STATES ? state_names[state] : "unknown";
 }

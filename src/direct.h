@@ -7,6 +7,7 @@
 
 #include "postgres.h"
 
+#include "nodes/lockoptions.h"
 #include "pair.h"
 #include "utils/tuplestore.h"
 
@@ -82,11 +83,12 @@ extern bool direct_update_bookings(BookingPair *pair, const int64 *ids, int n,
 								   int *updated);
 
 /*
- * SELECT ... WHERE id = $1 FOR UPDATE of booking.booking through the table AM: returns a copy of
- * the locked row, or NULL when there is none; *done false, having done nothing, where the
- * statement must run instead (not as shipped, row-level security, no SELECT or UPDATE).
+ * SELECT ... WHERE id = $1 FOR UPDATE (mode LockTupleExclusive) or FOR NO KEY UPDATE (the lock an
+ * UPDATE of no key column takes) of booking.booking through the table AM: returns a copy of the
+ * locked row, or NULL when there is none; *done false, having done nothing, where the statement
+ * must run instead (not as shipped, row-level security, no SELECT or UPDATE).
  */
-extern HeapTuple direct_lock_booking(BookingPair *pair, int64 id, bool *done);
+extern HeapTuple direct_lock_booking(BookingPair *pair, int64 id, LockTupleMode mode, bool *done);
 
 /*
  * The rows of a group (*group_id, or when 0 the group of member_id, set on return) whose status
@@ -96,5 +98,7 @@ extern HeapTuple direct_lock_booking(BookingPair *pair, int64 id, bool *done);
 extern int	direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 							  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
 							  int64 **resource_ids, bool *done);
+
+extern const char *direct_state_name(BookingPair *pair, Datum status, bool isnull);
 
 #endif							/* BOOKING_DIRECT_H */

@@ -231,7 +231,7 @@ lock_hold(int64 booking_id, HoldRow *row)
 
 	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
 	bool		done;
-	HeapTuple	locked = direct_lock_booking(pair, booking_id, &done);
+	HeapTuple	locked = direct_lock_booking(pair, booking_id, LockTupleExclusive, &done);
 
 	if (done)
 	{
@@ -245,7 +245,7 @@ lock_hold(int64 booking_id, HoldRow *row)
 					 errmsg("booking %lld does not exist", (long long) booking_id)));
 		row->id = booking_id;
 		d = heap_getattr(locked, BOOKING_COL_STATUS, rowdesc, &isnull);
-		row->status = pstrdup(state_names[pair_state(pair, d, isnull)]);
+		row->status = pstrdup(direct_state_name(pair, d, isnull));
 		row->digest = heap_getattr(locked, BOOKING_COL_DIGEST, rowdesc, &isnull);
 		row->has_digest = !isnull;
 		if (row->has_digest)
