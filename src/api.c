@@ -1032,6 +1032,39 @@ booking_availability(PG_FUNCTION_ARGS)
 }
 
 /*
+ * A verify() row for a problem that is no counter's: the pair, the resource (NULL when the row
+ * names none), how many entries differ when counted is given, and the problem; capacity and
+ * spots_reserved NULL.
+ */
+static void
+put_problem(Tuplestorestate *store, TupleDesc desc, BookingPair *pair, Datum resource_id,
+			bool resource_null, Datum counted, bool counted_null, const char *problem)
+{
+	Datum		values[6];
+	bool		nulls[6] = {false, false, true, true, false, false};
+
+	values[0] = Int32GetDatum(pair->id);
+	values[1] = resource_id;
+	nulls[1] = resource_null;
+	values[4] = counted;
+	nulls[4] = counted_null;
+	values[5] = CStringGetTextDatum(problem);
+	tuplestore_putvalues(store, desc, values, nulls);
+}
+
+/* A repair() row for a resource set right beyond its counter: old and new reserved NULL. */
+static void
+put_repaired(Tuplestorestate *store, TupleDesc desc, BookingPair *pair, int64 resource_id)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, true, true};
+
+	values[0] = Int32GetDatum(pair->id);
+	values[1] = Int64GetDatum(resource_id);
+	tuplestore_putvalues(store, desc, values, nulls);
+}
+
+/*
  * Adds a verify() row for every timeline resource of the pair whose consuming rows and blocks,
  * widened by its buffers, exceed its capacity at some instant: counted is the peak load, the
  * problem names the first instant.  The caller is connected to SPI.
@@ -1164,14 +1197,12 @@ booking_verify(PG_FUNCTION_ARGS)
 				elog(ERROR, "verifying range bounds failed: %s", SPI_result_code_string(ret));
 			for (r = 0; r < SPI_processed; r++)
 			{
-				Datum		values[6];
-				bool		nulls[6] = {false, false, true, true, true, false};
 				bool		n;
+				Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+													 1, &n);
 
-				values[0] = Int32GetDatum(pair->id);
-				values[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n);
-				values[5] = CStringGetTextDatum("range longer than its bound");
-				tuplestore_putvalues(store, desc, values, nulls);
+				put_problem(store, desc, pair, resource, n, (Datum) 0, true,
+							"range longer than its bound");
 			}
 		}
 
@@ -1179,16 +1210,12 @@ booking_verify(PG_FUNCTION_ARGS)
 		nqueue = queue_verify(pair);
 		for (r = 0; r < nqueue; r++)
 		{
-			Datum		values[6];
-			bool		nulls[6] = {false, true, true, true, false, false};
-			bool		n;
+			bool		n1;
+			bool		n4;
+			Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n1);
+			Datum		differ = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n4);
 
-			values[0] = Int32GetDatum(pair->id);
-			values[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n);
-			nulls[1] = n;
-			values[4] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n);
-			values[5] = CStringGetTextDatum("queue differs from rows");
-			tuplestore_putvalues(store, desc, values, nulls);
+			put_problem(store, desc, pair, resource, n1, differ, n4, "queue differs from rows");
 		}
 	}
 	SPI_finish();
@@ -1279,13 +1306,8 @@ booking_repair(PG_FUNCTION_ARGS)
 		lock_resources(pair, suspects, (int) nsuspects);
 		for (r = 0; r < nsuspects; r++)
 		{
-			Datum		values[4];
-			bool		nulls[4] = {false, false, true, true};
-
 			queue_rebuild(pair, suspects[r]);
-			values[0] = Int32GetDatum(pair->id);
-			values[1] = Int64GetDatum(suspects[r]);
-			tuplestore_putvalues(store, desc, values, nulls);
+			put_repaired(store, desc, pair, suspects[r]);
 		}
 
 		/* range bounds below a row's range: raised under the resource's locks */
@@ -1306,8 +1328,6 @@ booking_repair(PG_FUNCTION_ARGS)
 
 				for (r = 0; r < nsuspects; r++)
 				{
-					Datum		values[4];
-					bool		nulls[4] = {false, false, true, true};
 					bool		n;
 					int64		id;
 					Datum		d;
@@ -1319,9 +1339,7 @@ booking_repair(PG_FUNCTION_ARGS)
 					d = SPI_getbinval(found->vals[r], found->tupdesc, 3, &n);
 					if (!n)
 						engine_raise_bound(pair, id, true, buffer_usecs(d));
-					values[0] = Int32GetDatum(pair->id);
-					values[1] = Int64GetDatum(id);
-					tuplestore_putvalues(store, desc, values, nulls);
+					put_repaired(store, desc, pair, id);
 				}
 			}
 		}
