@@ -26,6 +26,7 @@ OBJS = \
 	src/groups.o \
 	src/holder_limits.o \
 	src/direct.o \
+	src/manage.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

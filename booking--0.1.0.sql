@@ -260,46 +260,69 @@ CREATE TABLE @extschema@.pair (
 	id integer PRIMARY KEY CONSTRAINT pair_id_range CHECK (id BETWEEN 1 AND 16383),
 	parent regclass NOT NULL,
 	parent_key name NOT NULL,
-	capacity_column name NOT NULL,
-	counter_column name NOT NULL,
+	capacity_column name,
+	capacity integer CONSTRAINT pair_capacity_nonnegative CHECK (capacity >= 0),
+	counter_column name,
 	timeline_column name,
+	timeline boolean NOT NULL DEFAULT false,
 	child regclass NOT NULL UNIQUE,
 	child_key name NOT NULL,
 	child_parent name NOT NULL,
 	spots_column name,
-	status_column name NOT NULL,
-	consuming text[] NOT NULL,
+	status_column name,
+	consuming text[],
 	during_column name,
+	start_column name,
+	end_column name,
+	duration interval,
 	buffer_before_column name,
 	buffer_after_column name,
+	buffer_before interval,
+	buffer_after interval,
 	kind_column name,
 	min_notice_column name,
 	max_horizon_column name,
-	expires_column name
+	expires_column name,
+	CONSTRAINT pair_status_given CHECK ((status_column IS NULL) = (consuming IS NULL)),
+	CONSTRAINT pair_capacity_given CHECK (capacity_column IS NOT NULL OR capacity IS NOT NULL),
+	CONSTRAINT pair_counter_given CHECK (counter_column IS NOT NULL OR timeline),
+	CONSTRAINT pair_one_range CHECK (num_nonnulls(during_column, start_column) <= 1
+		AND (end_column IS NULL OR duration IS NULL)
+		AND (start_column IS NULL) = (end_column IS NULL AND duration IS NULL))
 );
 COMMENT ON TABLE @extschema@.pair IS
 	'the parent/child table pairs under the engine''s protection; pair 1 is booking.resource/booking.booking';
 COMMENT ON COLUMN @extschema@.pair.id IS 'pair id, 1 to 16383; also part of the advisory lock key (objsubid 16384 + id in pg_locks)';
 COMMENT ON COLUMN @extschema@.pair.parent IS 'the table of resources (holds capacity and the counter)';
 COMMENT ON COLUMN @extschema@.pair.parent_key IS 'the parent''s key column';
-COMMENT ON COLUMN @extschema@.pair.capacity_column IS 'the parent''s capacity column';
-COMMENT ON COLUMN @extschema@.pair.counter_column IS 'the parent''s reserved-spots counter column';
-COMMENT ON COLUMN @extschema@.pair.timeline_column IS 'the parent''s boolean column saying a resource is booked over time ranges (NULL: never)';
+COMMENT ON COLUMN @extschema@.pair.capacity_column IS 'the parent''s capacity column (NULL: every parent has the capacity in column capacity)';
+COMMENT ON COLUMN @extschema@.pair.capacity IS 'the capacity of every parent, where capacity_column is NULL';
+COMMENT ON COLUMN @extschema@.pair.counter_column IS 'the parent''s reserved-spots counter column (NULL: none; only where every parent is a timeline resource)';
+COMMENT ON COLUMN @extschema@.pair.timeline_column IS 'the parent''s boolean column saying a resource is booked over time ranges (NULL: column timeline says it for every parent)';
+COMMENT ON COLUMN @extschema@.pair.timeline IS 'where timeline_column is NULL: whether every parent is booked over time ranges';
 COMMENT ON COLUMN @extschema@.pair.child IS 'the table of bookings';
 COMMENT ON COLUMN @extschema@.pair.child_key IS 'the child''s key column';
 COMMENT ON COLUMN @extschema@.pair.child_parent IS 'the child''s column that references the parent';
 COMMENT ON COLUMN @extschema@.pair.spots_column IS 'the child''s spots column (NULL: every row takes one spot)';
-COMMENT ON COLUMN @extschema@.pair.status_column IS 'the child''s status column';
+COMMENT ON COLUMN @extschema@.pair.status_column IS 'the child''s status column (NULL: every row takes spots)';
 COMMENT ON COLUMN @extschema@.pair.consuming IS 'the status values that consume capacity';
-COMMENT ON COLUMN @extschema@.pair.during_column IS 'the child''s tstzrange column (NULL: pool only)';
-COMMENT ON COLUMN @extschema@.pair.buffer_before_column IS 'the parent''s interval column: time kept free before each booking (NULL: none)';
-COMMENT ON COLUMN @extschema@.pair.buffer_after_column IS 'the parent''s interval column: time kept free after each booking (NULL: none)';
+COMMENT ON COLUMN @extschema@.pair.during_column IS 'the child''s tstzrange column (NULL: the range is start_column to end_column, or start_column plus duration, or there is none)';
+COMMENT ON COLUMN @extschema@.pair.start_column IS 'the child''s timestamptz or timestamp column where a booking starts (a timestamp is read as UTC)';
+COMMENT ON COLUMN @extschema@.pair.end_column IS 'the child''s column, of start_column''s type, where a booking ends';
+COMMENT ON COLUMN @extschema@.pair.duration IS 'the length of every booking, from start_column, where there is no end_column';
+COMMENT ON COLUMN @extschema@.pair.buffer_before_column IS 'the parent''s interval column: time kept free before each booking (NULL: column buffer_before, or none)';
+COMMENT ON COLUMN @extschema@.pair.buffer_after_column IS 'the parent''s interval column: time kept free after each booking (NULL: column buffer_after, or none)';
+COMMENT ON COLUMN @extschema@.pair.buffer_before IS 'time kept free before each booking of every parent, where buffer_before_column is NULL';
+COMMENT ON COLUMN @extschema@.pair.buffer_after IS 'time kept free after each booking of every parent, where buffer_after_column is NULL';
 COMMENT ON COLUMN @extschema@.pair.min_notice_column IS 'the parent''s interval column: how far ahead a timeline booking must start at least (NULL: no limit)';
 COMMENT ON COLUMN @extschema@.pair.max_horizon_column IS 'the parent''s interval column: how far ahead a timeline booking may start at most (NULL: no limit)';
 COMMENT ON COLUMN @extschema@.pair.expires_column IS 'the child''s timestamptz column: when a held row''s hold ends (NULL: holds never expire)';
 COMMENT ON COLUMN @extschema@.pair.kind_column IS 'the child''s column whose value ''block'' marks an external busy block (NULL: no blocks)';
 
-INSERT INTO @extschema@.pair
+INSERT INTO @extschema@.pair (id, parent, parent_key, capacity_column, counter_column,
+		timeline_column, child, child_key, child_parent, spots_column, status_column, consuming,
+		during_column, buffer_before_column, buffer_after_column, kind_column, min_notice_column,
+		max_horizon_column, expires_column)
 	VALUES (1, '@extschema@.resource', 'id', 'capacity', 'spots_reserved', 'timeline',
 			'@extschema@.booking', 'id', 'resource_id', 'spots', 'status',
 			'{held,pending,confirmed,completed}', 'during', 'buffer_before', 'buffer_after', 'kind',
@@ -619,6 +642,70 @@ VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_repair';
 COMMENT ON FUNCTION @extschema@.repair() IS
 	'rewrites every counter that differs from its rows, under each resource''s lock, and returns what it changed';
+
+-- ---------------------------------------------------------------------------------------------
+-- An application's own tables under the engine
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.manage(
+	parent regclass,
+	child regclass,
+	counter_column name DEFAULT NULL,
+	capacity_column name DEFAULT NULL,
+	fixed_capacity integer DEFAULT NULL,
+	parent_key name DEFAULT NULL,
+	child_key name DEFAULT NULL,
+	child_parent name DEFAULT NULL,
+	spots_column name DEFAULT NULL,
+	status_column name DEFAULT 'status',
+	consuming text[] DEFAULT NULL,
+	during_column name DEFAULT NULL,
+	start_column name DEFAULT NULL,
+	end_column name DEFAULT NULL,
+	duration interval DEFAULT NULL,
+	buffer_before interval DEFAULT NULL,
+	buffer_after interval DEFAULT NULL)
+RETURNS TABLE (
+	pair integer,
+	resource_id bigint,
+	capacity integer,
+	spots_reserved integer,
+	counted integer,
+	problem text)
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_manage';
+COMMENT ON FUNCTION @extschema@.manage(regclass, regclass, name, name, integer, name, name, name, name, name, text[], name, name, name, interval, interval, interval) IS
+	'puts an application''s parent and child tables under the engine: checks the columns named, sets the counters from the rows, installs the triggers; returns what the rows already break';
+
+CREATE FUNCTION @extschema@.unmanage("table" regclass)
+RETURNS integer
+LANGUAGE c
+VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'booking_unmanage';
+COMMENT ON FUNCTION @extschema@.unmanage(regclass) IS
+	'takes the pair of a table (its parent or its child) out of the engine''s protection: drops the triggers, keeps every row; returns the pair id';
+
+CREATE FUNCTION @extschema@.ddl_watch()
+RETURNS event_trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'booking_ddl_watch';
+COMMENT ON FUNCTION @extschema@.ddl_watch() IS
+	'event trigger: follows a renamed column of a managed table in booking.pair, refuses an ALTER TABLE that breaks a pair';
+
+CREATE FUNCTION @extschema@.drop_watch()
+RETURNS event_trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'booking_drop_watch';
+COMMENT ON FUNCTION @extschema@.drop_watch() IS
+	'event trigger: a dropped managed table takes its pair, and the triggers on the pair''s other table, with it';
+
+CREATE EVENT TRIGGER booking_ddl_watch ON ddl_command_end
+	WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION @extschema@.ddl_watch();
+CREATE EVENT TRIGGER booking_drop_watch ON sql_drop
+	WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+	EXECUTE FUNCTION @extschema@.drop_watch();
 
 CREATE FUNCTION @extschema@.reset(resource_id bigint DEFAULT NULL)
 RETURNS bigint

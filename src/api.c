@@ -1133,6 +1133,79 @@ verify_timelines(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 }
 
 /*
+ * Adds to store a verify() row for every problem of one pair (see verify() below).  The caller
+ * is connected to SPI.
+ */
+void
+verify_pair(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
+{
+	uint64		r;
+	uint64		nqueue;
+	int			ret;
+
+	ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+		bool		counter_null;
+		bool		n;
+		int32		counter;
+		int32		counted;
+
+		values[0] = Int32GetDatum(pair->id);
+		values[1] = SPI_getbinval(tup, td, 1, &n);
+		values[2] = SPI_getbinval(tup, td, 2, &nulls[2]);
+		values[3] = SPI_getbinval(tup, td, 3, &counter_null);
+		nulls[3] = counter_null;
+		values[4] = SPI_getbinval(tup, td, 4, &n);
+		counter = counter_null ? -1 : DatumGetInt32(values[3]);
+		counted = DatumGetInt32(values[4]);
+		values[5] = CStringGetTextDatum(counter_null || counter != counted
+										? "counter differs from rows"
+										: "reserved exceeds capacity");
+		tuplestore_putvalues(store, desc, values, nulls);
+	}
+
+	/* timeline resources: capacity at every instant, from the rows alone */
+	if (pair->timeline_sql != NULL && pair->during_sql != NULL)
+		verify_timelines(pair, store, desc);
+
+	/* the bounds the overlap search trusts (timeline.c) */
+	if (OidIsValid(pair->slot_index))
+	{
+		ret = SPI_execute_plan(pair_plan(pair, PLAN_LONGEST), NULL, NULL, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "verifying range bounds failed: %s", SPI_result_code_string(ret));
+		for (r = 0; r < SPI_processed; r++)
+		{
+			bool		n;
+			Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+												 1, &n);
+
+			put_problem(store, desc, pair, resource, n, (Datum) 0, true,
+						"range longer than its bound");
+		}
+	}
+
+	/* the held and waiting rows as booking.queue lists them */
+	nqueue = queue_verify(pair);
+	for (r = 0; r < nqueue; r++)
+	{
+		bool		n1;
+		bool		n4;
+		Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n1);
+		Datum		differ = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n4);
+
+		put_problem(store, desc, pair, resource, n1, differ, n4, "queue differs from rows");
+	}
+}
+
+/*
  * verify() returns table (pair, resource_id, capacity, spots_reserved, counted, problem)
  *
  * One row per resource, of every pair, whose counter differs from the spots its rows consume or
@@ -1151,73 +1224,7 @@ booking_verify(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	for (i = 0; i < npairs; i++)
-	{
-		BookingPair *pair = pair_at(i);
-		uint64		r;
-		uint64		nqueue;
-		int			ret;
-
-		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, true, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
-		for (r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			Datum		values[6];
-			bool		nulls[6] = {false, false, false, false, false, false};
-			bool		counter_null;
-			bool		n;
-			int32		counter;
-			int32		counted;
-
-			values[0] = Int32GetDatum(pair->id);
-			values[1] = SPI_getbinval(tup, td, 1, &n);
-			values[2] = SPI_getbinval(tup, td, 2, &nulls[2]);
-			values[3] = SPI_getbinval(tup, td, 3, &counter_null);
-			nulls[3] = counter_null;
-			values[4] = SPI_getbinval(tup, td, 4, &n);
-			counter = counter_null ? -1 : DatumGetInt32(values[3]);
-			counted = DatumGetInt32(values[4]);
-			values[5] = CStringGetTextDatum(counter_null || counter != counted
-											? "counter differs from rows"
-											: "reserved exceeds capacity");
-			tuplestore_putvalues(store, desc, values, nulls);
-		}
-
-		/* timeline resources: capacity at every instant, from the rows alone */
-		if (pair->timeline_sql != NULL && pair->during_sql != NULL)
-			verify_timelines(pair, store, desc);
-
-		/* the bounds the overlap search trusts (timeline.c) */
-		if (OidIsValid(pair->slot_index))
-		{
-			ret = SPI_execute_plan(pair_plan(pair, PLAN_LONGEST), NULL, NULL, true, 0);
-			if (ret != SPI_OK_SELECT)
-				elog(ERROR, "verifying range bounds failed: %s", SPI_result_code_string(ret));
-			for (r = 0; r < SPI_processed; r++)
-			{
-				bool		n;
-				Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-													 1, &n);
-
-				put_problem(store, desc, pair, resource, n, (Datum) 0, true,
-							"range longer than its bound");
-			}
-		}
-
-		/* the held and waiting rows as booking.queue lists them */
-		nqueue = queue_verify(pair);
-		for (r = 0; r < nqueue; r++)
-		{
-			bool		n1;
-			bool		n4;
-			Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n1);
-			Datum		differ = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n4);
-
-			put_problem(store, desc, pair, resource, n1, differ, n4, "queue differs from rows");
-		}
-	}
+		verify_pair(pair_at(i), store, desc);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -1301,13 +1308,15 @@ booking_repair(PG_FUNCTION_ARGS)
 		}
 
 		/* booking.queue: each resource whose entries differ, rebuilt under its lock */
-		(void) queue_verify(pair);
-		suspects = spi_int64_column(1, &nsuspects);
-		lock_resources(pair, suspects, (int) nsuspects);
-		for (r = 0; r < nsuspects; r++)
+		if (queue_verify(pair) > 0)
 		{
-			queue_rebuild(pair, suspects[r]);
-			put_repaired(store, desc, pair, suspects[r]);
+			suspects = spi_int64_column(1, &nsuspects);
+			lock_resources(pair, suspects, (int) nsuspects);
+			for (r = 0; r < nsuspects; r++)
+			{
+				queue_rebuild(pair, suspects[r]);
+				put_repaired(store, desc, pair, suspects[r]);
+			}
 		}
 
 		/* range bounds below a row's range: raised under the resource's locks */

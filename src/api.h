@@ -42,8 +42,9 @@ extern char *holder_arg(FunctionCallInfo fcinfo, int argno);
 extern int64 booking_call_begin(FunctionCallInfo fcinfo, Tuplestorestate **store);
 extern Tuplestorestate *begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc);
 
-/* api.c, shared with book_many() */
+/* api.c, shared with book_many() and manage() */
 struct BookingPair;
+extern void verify_pair(struct BookingPair *pair, Tuplestorestate *store, TupleDesc desc);
 struct SoftAdmission;
 struct AdmitResult;
 extern int	insert_softly(struct BookingPair *pair, struct SoftAdmission *soft, SPIPlanPtr plan,

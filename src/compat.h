@@ -96,4 +96,12 @@ typedef bool booking_update_indexes_t;
  * PostgreSQL 18 added PG_MODULE_MAGIC_EXT; the plain form still works everywhere.
  */
 
+/* PostgreSQL 16 checks ownership of any object with one function. */
+#if PG_VERSION_NUM >= 160000
+#define booking_table_ownercheck(relid, role) \
+	object_ownercheck(RelationRelationId, (relid), (role))
+#else
+#define booking_table_ownercheck(relid, role) pg_class_ownercheck((relid), (role))
+#endif
+
 #endif							/* BOOKING_COMPAT_H */

@@ -62,6 +62,8 @@ parent_is_plain(BookingPair *pair, Relation rel)
 	int			i;
 
 	if (!OidIsValid(pair->parent_key_index) ||
+		pair->capacity_att == InvalidAttrNumber || pair->counter_att == InvalidAttrNumber ||
+		pair->timeline_const ||
 		rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->rd_rel->relrowsecurity ||
 		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)))

@@ -56,6 +56,7 @@ static List *retired_cxts = NIL;
 static List *retired_plans = NIL;
 
 static void load_pairs(void);
+static void fill_pairs(MemoryContext cxt);
 static void retire_pairs(void);
 static void pair_relcache_callback(Datum arg, Oid relid);
 
@@ -237,6 +238,80 @@ column_of(int32 pairid, Oid relid, const char *column)
 	return att;
 }
 
+/* An interval as an SQL constant (NULL: none, a zero interval). */
+static char *
+interval_constant(const char *text)
+{
+	return psprintf("%s::pg_catalog.interval", quote_literal_cstr(text != NULL ? text : "0"));
+}
+
+/*
+ * A child whose range is two columns, start and end, or a start and the pair's fixed duration:
+ * the range as an SQL expression (NULL where the end is not after the start, a row no rule can
+ * judge), and the overlap predicate in terms of the columns themselves, so that a btree on
+ * (parent, start) or (parent, end) serves it.  A timestamp without time zone counts as UTC.
+ */
+static void
+range_of_columns(BookingPair *p, const char *start, const char *end, Datum duration,
+				 bool no_duration)
+{
+	const char *s;
+	const char *e;
+	const char *lo = "$2";
+	const char *hi = "$3";
+	char	   *dur = NULL;
+
+	p->start_att = column_of(p->id, p->child_relid, start);
+	p->start_type = get_atttype(p->child_relid, p->start_att);
+	s = quote_identifier(start);
+	if (!no_duration)
+	{
+		Interval   *iv = DatumGetIntervalP(duration);
+
+		p->duration = iv->time + (int64) iv->day * USECS_PER_DAY +
+			(int64) iv->month * 30 * USECS_PER_DAY;
+		dur = psprintf("'%lld microseconds'::pg_catalog.interval", (long long) p->duration);
+	}
+	if (p->start_type == TIMESTAMPOID)
+	{
+		lo = "pg_catalog.timezone('UTC'::pg_catalog.text, $2)";
+		hi = "pg_catalog.timezone('UTC'::pg_catalog.text, $3)";
+	}
+	if (end != NULL)
+	{
+		p->end_att = column_of(p->id, p->child_relid, end);
+		e = quote_identifier(end);
+		p->overlap_sql = psprintf("%s < %s AND %s > %s", s, hi, e, lo);
+	}
+	else
+	{
+		e = psprintf("(%s + %s)", s, dur);
+		p->overlap_sql = psprintf("%s < %s AND %s > %s - %s", s, hi, s, lo, dur);
+	}
+	if (p->start_type == TIMESTAMPOID)
+		p->during_sql = psprintf("CASE WHEN %s < %s THEN pg_catalog.tstzrange("
+								 "pg_catalog.timezone('UTC'::pg_catalog.text, %s),"
+								 " pg_catalog.timezone('UTC'::pg_catalog.text, %s)) END",
+								 s, e, s, e);
+	else
+		p->during_sql = psprintf("CASE WHEN %s < %s THEN pg_catalog.tstzrange(%s, %s) END",
+								 s, e, s, e);
+}
+
+/* The rows of booking.pair, in SPI_tuptable; returns the SPI code. */
+static int
+read_pair_rows(void)
+{
+	return SPI_execute("SELECT id, parent::pg_catalog.oid, parent_key, capacity_column, counter_column,"
+					   " timeline_column, child::pg_catalog.oid, child_key, child_parent, spots_column,"
+					   " status_column, consuming, during_column, buffer_before_column,"
+					   " buffer_after_column, kind_column, min_notice_column, max_horizon_column,"
+					   " expires_column, capacity, timeline, start_column, end_column, duration,"
+					   " buffer_before, buffer_after"
+					   " FROM " BOOKING_SCHEMA ".pair ORDER BY id",
+					   true, 0);
+}
+
 /*
  * Reads booking.pair and fills one BookingPair per row.  Runs in its own SPI connection, so it
  * may be called from inside another SPI user (a trigger fired by book_slot()'s INSERT).
@@ -245,9 +320,8 @@ static void
 load_pairs(void)
 {
 	MemoryContext cxt;
-	MemoryContext old;
-	uint64		i;
-	int			ret;
+	Oid			save_userid;
+	int			save_sec;
 
 	retire_pairs();
 
@@ -255,13 +329,42 @@ load_pairs(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute("SELECT id, parent::pg_catalog.oid, parent_key, capacity_column, counter_column,"
-					  " timeline_column, child::pg_catalog.oid, child_key, child_parent, spots_column,"
-					  " status_column, consuming, during_column, buffer_before_column,"
-					  " buffer_after_column, kind_column, min_notice_column, max_horizon_column,"
-					  " expires_column"
-					  " FROM " BOOKING_SCHEMA ".pair ORDER BY id",
-					  true, 0);
+	/*
+	 * Read as the table's owner, names looked up in schema booking included: whoever writes a
+	 * protected table needs no privilege on the engine's configuration (a managed table's
+	 * writers know nothing of schema booking).
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner_of(get_relname_relid("pair",
+													  get_namespace_oid(BOOKING_SCHEMA, false))),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		fill_pairs(cxt);
+	}
+	PG_CATCH();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	SPI_finish();
+
+	pair_table_relid = get_relname_relid("pair", get_namespace_oid(BOOKING_SCHEMA, false));
+	pairs_cxt = cxt;
+	pairs_valid = true;
+}
+
+/* load_pairs()' work: the rows of booking.pair as BookingPairs in cxt. */
+static void
+fill_pairs(MemoryContext cxt)
+{
+	MemoryContext old;
+	uint64		i;
+	int			ret = read_pair_rows();
+
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading booking.pair failed: %s", SPI_result_code_string(ret));
 
@@ -334,16 +437,34 @@ load_pairs(void)
 			p->longest_booking_att = get_attnum(p->parent_relid, "longest_booking");
 			p->longest_block_att = get_attnum(p->parent_relid, "longest_block");
 		}
-		p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
-		p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
 		p->parent_key_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 3)));
-		p->capacity_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 4)));
-		p->counter_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 5)));
+		p->has_states = p->id == BOOKING_OWN_PAIR;
+		/* capacity and counter: columns, or a constant capacity and no counter (timelines) */
+		if (SPI_getvalue(tup, desc, 4) != NULL)
+		{
+			p->capacity_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 4));
+			p->capacity_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 4)));
+		}
+		else
+			p->capacity_sql = psprintf("%d",
+									   DatumGetInt32(SPI_getbinval(tup, desc, 20, &isnull)));
+		if (SPI_getvalue(tup, desc, 5) != NULL)
+		{
+			p->counter_att = column_of(p->id, p->parent_relid, SPI_getvalue(tup, desc, 5));
+			p->counter_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 5)));
+		}
+		else
+			p->counter_sql = pstrdup("0");
 		timeline = SPI_getvalue(tup, desc, 6);
 		if (timeline != NULL)
 		{
 			p->timeline_att = column_of(p->id, p->parent_relid, timeline);
 			p->timeline_sql = pstrdup(quote_identifier(timeline));
+		}
+		else
+		{
+			p->timeline_const = DatumGetBool(SPI_getbinval(tup, desc, 21, &isnull));
+			p->timeline_sql = pstrdup(p->timeline_const ? "true" : "false");
 		}
 
 		p->child_key_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 8));
@@ -356,18 +477,34 @@ load_pairs(void)
 		if (spots != NULL)
 		{
 			p->spots_att = column_of(p->id, p->child_relid, spots);
-			p->spots_sql = pstrdup(quote_identifier(spots));
+			/* read back as integer, whatever integer type the column has */
+			p->spots_sql = get_atttype(p->child_relid, p->spots_att) == INT4OID
+				? pstrdup(quote_identifier(spots))
+				: psprintf("%s::pg_catalog.int4", quote_identifier(spots));
 		}
 		else
 			p->spots_sql = pstrdup("1");
-		p->status_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 11));
-		p->status_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 11)));
-		p->status_type = get_atttype(p->child_relid, p->status_att);
+		if (SPI_getvalue(tup, desc, 11) != NULL)
+		{
+			p->status_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 11));
+			p->status_sql = pstrdup(quote_identifier(SPI_getvalue(tup, desc, 11)));
+			p->status_type = get_atttype(p->child_relid, p->status_att);
+		}
 		during = SPI_getvalue(tup, desc, 13);
 		if (during != NULL)
 		{
 			p->during_att = column_of(p->id, p->child_relid, during);
 			p->during_sql = pstrdup(quote_identifier(during));
+			p->overlap_sql = psprintf("%s OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($2, $3)",
+									  p->during_sql);
+		}
+		else if (SPI_getvalue(tup, desc, 22) != NULL)
+		{
+			bool		no_duration;
+			Datum		duration = SPI_getbinval(tup, desc, 24, &no_duration);
+
+			range_of_columns(p, SPI_getvalue(tup, desc, 22), SPI_getvalue(tup, desc, 23),
+							 duration, no_duration);
 		}
 		{
 			char	   *before = SPI_getvalue(tup, desc, 14);
@@ -379,9 +516,9 @@ load_pairs(void)
 			if (after != NULL)
 				p->buffer_after_att = column_of(p->id, p->parent_relid, after);
 			p->buffer_before_sql = before != NULL ? pstrdup(quote_identifier(before))
-				: pstrdup("'0'::pg_catalog.interval");
+				: interval_constant(SPI_getvalue(tup, desc, 25));
 			p->buffer_after_sql = after != NULL ? pstrdup(quote_identifier(after))
-				: pstrdup("'0'::pg_catalog.interval");
+				: interval_constant(SPI_getvalue(tup, desc, 26));
 			{
 				char	   *notice = SPI_getvalue(tup, desc, 17);
 				char	   *horizon = SPI_getvalue(tup, desc, 18);
@@ -427,6 +564,13 @@ load_pairs(void)
 				p->expires_sql = pstrdup(quote_identifier(expires));
 			}
 		}
+		if (p->status_att == InvalidAttrNumber)
+		{
+			/* no status column: every row takes its spots */
+			p->consuming = palloc(sizeof(char *));
+			p->consuming_sql = pstrdup("true");
+			continue;
+		}
 		/* the engine's states, as values of the status column's enum (InvalidOid: absent) */
 		if (type_is_enum(p->status_type))
 			for (k = 0; k < NUM_STATES; k++)
@@ -457,12 +601,6 @@ load_pairs(void)
 		p->consuming_sql = buf.data;
 	}
 	MemoryContextSwitchTo(old);
-
-	SPI_finish();
-
-	pair_table_relid = get_relname_relid("pair", get_namespace_oid(BOOKING_SCHEMA, false));
-	pairs_cxt = cxt;
-	pairs_valid = true;
 }
 
 static void
@@ -472,15 +610,38 @@ ensure_pairs(void)
 		load_pairs();
 }
 
+/*
+ * Forgets the pairs in force: the next lookup reads booking.pair again.  Writers of booking.pair
+ * (manage(), unmanage(), a renamed column) also send an invalidation of its relcache entry, so
+ * that every other backend reads it again too.
+ */
+void
+pair_invalidate(void)
+{
+	Oid			ns = get_namespace_oid(BOOKING_SCHEMA, true);
+	Oid			relid = OidIsValid(ns) ? get_relname_relid("pair", ns) : InvalidOid;
+
+	pairs_valid = false;
+	if (OidIsValid(relid))
+		CacheInvalidateRelcacheByRelid(relid);
+}
+
 BookingPair *
 pair_by_id(int32 id)
 {
 	int			i;
+	int			attempt;
 
-	ensure_pairs();
-	for (i = 0; i < npairs; i++)
-		if (pairs[i].id == id)
-			return &pairs[i];
+	/* a pair added since the pairs were read (a trigger names it): read them again, once */
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		if (attempt > 0)
+			pairs_valid = false;
+		ensure_pairs();
+		for (i = 0; i < npairs; i++)
+			if (pairs[i].id == id)
+				return &pairs[i];
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_NO_DATA_FOUND),
 			 errmsg("booking pair %d does not exist", id)));
@@ -626,7 +787,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 			appendStringInfo(&sql,
 							 "SELECT %s, %s, %s FROM %s WHERE %s = $1",
 							 pair->capacity_sql, pair->counter_sql,
-							 pair->timeline_sql ? pair->timeline_sql : "false",
+							 pair->timeline_sql,
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;
@@ -634,7 +795,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 			appendStringInfo(&sql,
 							 "SELECT %s, %s, %s FROM %s WHERE %s = $1 FOR NO KEY UPDATE",
 							 pair->capacity_sql, pair->counter_sql,
-							 pair->timeline_sql ? pair->timeline_sql : "false",
+							 pair->timeline_sql,
 							 pair->parent_sql, pair->parent_key_sql);
 			nargs = 1;
 			break;
@@ -649,7 +810,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 			appendStringInfo(&sql,
 							 "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s FROM %s WHERE %s = $1%s",
 							 pair->capacity_sql,
-							 pair->timeline_sql ? pair->timeline_sql : "false",
+							 pair->timeline_sql,
 							 pair->buffer_before_sql, pair->buffer_after_sql,
 							 pair->min_notice_sql, pair->max_horizon_sql,
 							 pair->max_per_holder_att != InvalidAttrNumber ? "max_per_holder"
@@ -675,11 +836,11 @@ pair_plan(BookingPair *pair, PairPlan which)
 				elog(ERROR, "booking pair %d has no range column", pair->id);
 			appendStringInfo(&sql,
 							 "SELECT %s::pg_catalog.int8, %s, %s, %s FROM %s"
-							 " WHERE %s OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($2, $3)"
+							 " WHERE %s"
 							 "   AND %s = $1 AND %s AND %s <> $4",
 							 pair->child_key_sql, pair->during_sql, pair->spots_sql,
 							 pair->is_block_sql, pair->child_sql,
-							 pair->during_sql, pair->child_parent_sql, pair->consuming_sql,
+							 pair->overlap_sql, pair->child_parent_sql, pair->consuming_sql,
 							 pair->child_key_sql);
 			/* a hold counts for nothing once its time has passed */
 			if (pair->expires_sql != NULL)
@@ -743,25 +904,21 @@ pair_plan(BookingPair *pair, PairPlan which)
 			nargs = 1;
 			break;
 		case PLAN_VERIFY:
+			/* the parent's figures in a derived table: the pair's constants need no alias */
 			appendStringInfo(&sql,
-							 "SELECT p.%s::pg_catalog.int8, p.%s, p.%s,"
-							 " COALESCE(c.n, 0)::pg_catalog.int4, %s"
-							 " FROM %s p LEFT JOIN"
+							 "SELECT p.k::pg_catalog.int8, p.cap, p.ctr,"
+							 " COALESCE(c.n, 0)::pg_catalog.int4, p.tl"
+							 " FROM (SELECT %s AS k, %s AS cap, %s AS ctr, %s AS tl FROM %s) p"
+							 " LEFT JOIN"
 							 " (SELECT %s AS k, pg_catalog.sum(%s) AS n FROM %s WHERE %s GROUP BY 1) c"
-							 " ON c.k = p.%s AND NOT %s"
-							 " WHERE p.%s IS DISTINCT FROM COALESCE(c.n, 0)"
-							 " OR (NOT %s AND p.%s > p.%s)"
+							 " ON c.k = p.k AND NOT p.tl"
+							 " WHERE p.ctr IS DISTINCT FROM COALESCE(c.n, 0)"
+							 " OR (NOT p.tl AND p.ctr > p.cap)"
 							 " ORDER BY 1",
 							 pair->parent_key_sql, pair->capacity_sql, pair->counter_sql,
-							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
-							 pair->parent_sql,
+							 pair->timeline_sql, pair->parent_sql,
 							 pair->child_parent_sql, pair->spots_sql, pair->child_sql,
-							 pair->consuming_sql,
-							 pair->parent_key_sql,
-							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
-							 pair->counter_sql,
-							 pair->timeline_sql ? psprintf("p.%s", pair->timeline_sql) : "false",
-							 pair->counter_sql, pair->capacity_sql);
+							 pair->consuming_sql);
 			nargs = 0;
 			break;
 		case PLAN_EXPIRE:

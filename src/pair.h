@@ -94,7 +94,11 @@ typedef struct BookingPair
 	AttrNumber	child_parent_att;
 	AttrNumber	spots_att;		/* InvalidAttrNumber: every row takes one spot */
 	AttrNumber	status_att;
-	AttrNumber	during_att;		/* InvalidAttrNumber: pool only */
+	AttrNumber	during_att;		/* a tstzrange column, or InvalidAttrNumber */
+	AttrNumber	start_att;		/* or the range is start to end, or start plus duration */
+	AttrNumber	end_att;
+	Oid			start_type;		/* TIMESTAMPTZOID, or TIMESTAMPOID (read as UTC) */
+	int64		duration;		/* microseconds, where there is no end column */
 	AttrNumber	kind_att;		/* InvalidAttrNumber: no blocks */
 	Oid			status_type;
 
@@ -102,7 +106,8 @@ typedef struct BookingPair
 	AttrNumber	parent_key_att;
 	AttrNumber	capacity_att;
 	AttrNumber	counter_att;
-	AttrNumber	timeline_att;	/* InvalidAttrNumber: no timeline column */
+	AttrNumber	timeline_att;	/* InvalidAttrNumber: timeline_const says it for every parent */
+	bool		timeline_const;
 	AttrNumber	buffer_before_att;	/* InvalidAttrNumber: no buffer */
 	AttrNumber	buffer_after_att;
 	AttrNumber	min_notice_att;	/* InvalidAttrNumber: no notice */
@@ -121,6 +126,7 @@ typedef struct BookingPair
 	AttrNumber	expires_att;	/* InvalidAttrNumber: holds never expire */
 	char	   *expires_sql;	/* NULL: no such column */
 	Oid			state_enum[NUM_STATES];	/* enum status: the OID of each state's label */
+	bool		has_states;		/* the engine's states and their rules apply (own pair only) */
 
 	/* consuming status values: labels, and for enum status columns their OIDs */
 	int			nconsuming;
@@ -131,14 +137,15 @@ typedef struct BookingPair
 	char	   *parent_sql;
 	char	   *child_sql;
 	char	   *parent_key_sql;
-	char	   *capacity_sql;
-	char	   *counter_sql;
-	char	   *timeline_sql;	/* NULL: no timeline column */
+	char	   *capacity_sql;	/* the column, or the pair's constant */
+	char	   *counter_sql;	/* the column, or 0 where the pair keeps no counter */
+	char	   *timeline_sql;	/* the column, or the constant true or false */
 	char	   *buffer_before_sql;	/* an SQL expression: the column, or a zero interval */
 	char	   *buffer_after_sql;
 	char	   *min_notice_sql;	/* an SQL expression: the column, or a NULL interval */
 	char	   *max_horizon_sql;
-	char	   *during_sql;		/* NULL: no range column */
+	char	   *during_sql;		/* the range as an expression on the child, NULL: pool only */
+	char	   *overlap_sql;	/* a predicate on the child: the range meets [$2, $3) */
 	char	   *is_block_sql;	/* an SQL predicate on the child: the row is a block */
 	char	   *child_key_sql;
 	char	   *child_parent_sql;
@@ -160,6 +167,7 @@ extern int	pair_label_index(Datum value, bool isnull, Oid type, const Oid *enum_
 							 const char *const *labels, int n);
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
 extern BookingState pair_state(BookingPair *pair, Datum status, bool isnull);
+extern void pair_invalidate(void);
 extern bool pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
 extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,

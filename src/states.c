@@ -53,7 +53,11 @@ static const int allowed[NUM_STATES] = {
 BookingState
 pair_state(BookingPair *pair, Datum status, bool isnull)
 {
-	int			k = pair_label_index(status, isnull, pair->status_type,
+	int			k;
+
+	if (!pair->has_states)
+		return STATE_OTHER;		/* an application's statuses mean only consuming or not */
+	k = pair_label_index(status, isnull, pair->status_type,
 									 pair->consuming_enum != NULL ? pair->state_enum : NULL,
 									 state_names, NUM_STATES);
 
@@ -114,14 +118,20 @@ state_check_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 	TupleDesc	desc = RelationGetDescr(rel);
 	bool		old_null;
 	bool		new_null;
-	Datum		old_status = heap_getattr(oldtup, pair->status_att, desc, &old_null);
-	Datum		new_status = heap_getattr(newtup, pair->status_att, desc, &new_null);
-	BookingState from = pair_state(pair, old_status, old_null);
-	BookingState to = pair_state(pair, new_status, new_null);
+	Datum		old_status;
+	Datum		new_status;
+	BookingState from;
+	BookingState to;
 	bool		isnull;
 	Datum		key;
 	int64		id;
 
+	if (!pair->has_states)
+		return;					/* an application's statuses are its own to order */
+	old_status = heap_getattr(oldtup, pair->status_att, desc, &old_null);
+	new_status = heap_getattr(newtup, pair->status_att, desc, &new_null);
+	from = pair_state(pair, old_status, old_null);
+	to = pair_state(pair, new_status, new_null);
 	if (from == to)
 		return;
 	key = heap_getattr(oldtup, pair->child_key_att, desc, &isnull);

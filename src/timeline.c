@@ -17,10 +17,13 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+
 #include <float.h>
 
 #include "catalog/pg_type.h"
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -72,6 +75,60 @@ span_from_range(Datum range, Span *span, const char **why)
 	}
 	span->lo = DatumGetTimestampTz(lower.val) + (lower.inclusive ? 0 : 1);
 	span->hi = DatumGetTimestampTz(upper.val) + (upper.inclusive ? 1 : 0);
+	if (span->lo >= span->hi)
+	{
+		*why = "it is empty";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A child row's time range, from its range column or from its start and end (or start plus the
+ * pair's duration) columns; a timestamp without time zone counts as UTC.  *present says whether
+ * the row has a range at all (its range or start column is not NULL); the return value, whether
+ * it is one the rule can judge (bounded, not empty), with *why saying what is wrong otherwise.
+ */
+bool
+timeline_row_span(BookingPair *pair, HeapTuple tuple, TupleDesc desc, bool *present, Span *span,
+				  const char **why)
+{
+	bool		isnull;
+	Datum		d;
+
+	*present = false;
+	if (pair->during_att != InvalidAttrNumber)
+	{
+		d = heap_getattr(tuple, pair->during_att, desc, &isnull);
+		if (isnull)
+			return false;
+		*present = true;
+		return span_from_range(d, span, why);
+	}
+	if (pair->start_att == InvalidAttrNumber)
+		return false;
+	d = heap_getattr(tuple, pair->start_att, desc, &isnull);
+	if (isnull)
+		return false;
+	*present = true;
+	span->lo = DatumGetTimestampTz(d);
+	if (pair->end_att != InvalidAttrNumber)
+	{
+		d = heap_getattr(tuple, pair->end_att, desc, &isnull);
+		if (isnull)
+		{
+			*why = "it has no end";
+			return false;
+		}
+		span->hi = DatumGetTimestampTz(d);
+	}
+	else
+		span->hi = span->lo + pair->duration;
+	if (TIMESTAMP_NOT_FINITE(span->lo) || TIMESTAMP_NOT_FINITE(span->hi))
+	{
+		*why = "it is unbounded";
+		return false;
+	}
 	if (span->lo >= span->hi)
 	{
 		*why = "it is empty";

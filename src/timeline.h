@@ -7,6 +7,8 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 
 #include "pair.h"
@@ -64,6 +66,8 @@ typedef struct TimelinePeak
 } TimelinePeak;
 
 extern bool span_from_range(Datum range, Span *span, const char **why);
+extern bool timeline_row_span(BookingPair *pair, HeapTuple tuple, TupleDesc desc, bool *present,
+							  Span *span, const char **why);
 extern int64 buffer_usecs(Datum interval);
 extern Span widen(Span span, const TimelineRule *rule);
 extern char *span_to_cstring(Span span);

@@ -83,8 +83,13 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	Datum		value;
 	bool		isnull;
 
-	value = heap_getattr(tuple, pair->status_att, desc, &isnull);
-	claim->consumes = pair_status_consumes(pair, value, isnull);
+	if (pair->status_att != InvalidAttrNumber)
+	{
+		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+		claim->consumes = pair_status_consumes(pair, value, isnull);
+	}
+	else
+		claim->consumes = true; /* no status: every row takes its spots */
 
 	claim->spots = 1;
 	if (pair->spots_att != InvalidAttrNumber)
@@ -144,9 +149,13 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->held = false;
 	claim->has_expiry = false;
 	claim->expires = 0;
-	value = heap_getattr(tuple, pair->status_att, desc, &isnull);
-	claim->waiting = pair_state(pair, value, isnull) == STATE_WAITLISTED;
-	if (pair->expires_att != InvalidAttrNumber && pair_state(pair, value, isnull) == STATE_HELD)
+	claim->waiting = false;
+	if (pair->has_states)
+		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	if (pair->has_states)
+		claim->waiting = pair_state(pair, value, isnull) == STATE_WAITLISTED;
+	if (pair->has_states && pair->expires_att != InvalidAttrNumber &&
+		pair_state(pair, value, isnull) == STATE_HELD)
 	{
 		claim->held = true;
 		value = heap_getattr(tuple, pair->expires_att, desc, &isnull);
@@ -159,32 +168,29 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 		if (!isnull)
 			claim->holder = TextDatumGetCString(value);
 	}
-	if (pair->during_att != InvalidAttrNumber)
 	{
-		value = heap_getattr(tuple, pair->during_att, desc, &isnull);
-		if (!isnull)
-		{
-			const char *why;
+		const char *why = NULL;
+		bool		present;
 
-			if (span_from_range(value, &claim->span, &why))
-				claim->has_range = true;
-			else if (validate && claim->consumes)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("a booking's time range must be bounded and not empty"),
-						 errdetail("The range given for resource %lld cannot be booked: %s.",
-								   (long long) claim->resource_id, why),
-						 errtable(rel)));
-			else
-				claim->consumes = false;	/* an old row with a range no rule can judge */
-		}
+		if (timeline_row_span(pair, tuple, desc, &present, &claim->span, &why))
+			claim->has_range = true;
+		else if (present && validate && claim->consumes)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a booking's time range must be bounded and not empty"),
+					 errdetail("The range given for resource %lld cannot be booked: %s.",
+							   (long long) claim->resource_id, why),
+					 errtable(rel)));
+		else if (present)
+			claim->consumes = false;	/* an old row with a range no rule can judge */
 	}
 	/*
 	 * A hold whose time has passed takes nothing on a timeline (the overlap search leaves it
 	 * out too), so a write that gives it a later expiry is admitted afresh.  On a pool it is
 	 * counted until it is marked expired.
 	 */
-	if (claim->has_range && claim->consumes && pair->expires_att != InvalidAttrNumber)
+	if (claim->has_range && claim->consumes && pair->has_states &&
+		pair->expires_att != InvalidAttrNumber)
 	{
 		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
 		if (pair_state(pair, value, isnull) == STATE_HELD)
@@ -377,8 +383,14 @@ booking_guard(PG_FUNCTION_ARGS)
 static int32
 int_column(Relation rel, HeapTuple tuple, AttrNumber att, bool *isnull)
 {
-	Datum		value = heap_getattr(tuple, att, RelationGetDescr(rel), isnull);
+	Datum		value;
 
+	if (att == InvalidAttrNumber)
+	{
+		*isnull = true;			/* the pair's constant, or no counter */
+		return 0;
+	}
+	value = heap_getattr(tuple, att, RelationGetDescr(rel), isnull);
 	if (*isnull)
 		return 0;
 	return (int32) pair_integer(value, TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid);
@@ -391,7 +403,7 @@ row_timeline(BookingPair *pair, Relation rel, HeapTuple tuple)
 	Datum		d;
 
 	if (pair->timeline_att == InvalidAttrNumber)
-		return false;
+		return pair->timeline_const;
 	d = heap_getattr(tuple, pair->timeline_att, RelationGetDescr(rel), &isnull);
 	return !isnull && DatumGetBool(d);
 }
@@ -562,7 +574,8 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 	capacity = int_column(rel, newtup, pair->capacity_att, &cap_null);
 	counter = int_column(rel, newtup, pair->counter_att, &counter_null);
 
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && (counter_null || counter != 0))
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && pair->counter_att != InvalidAttrNumber &&
+		(counter_null || counter != 0))
 	{
 		/*
 		 * A new resource has no bookings yet, so its counter starts at zero whatever the
@@ -586,7 +599,7 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 		bool		old_null;
 		int32		old = int_column(rel, trigdata->tg_trigtuple, pair->counter_att, &old_null);
 
-		if (old_null != counter_null || old != counter)
+		if (pair->counter_att != InvalidAttrNumber && (old_null != counter_null || old != counter))
 			ereport(ERROR,
 					(errcode(ERRCODE_GENERATED_ALWAYS),
 					 errmsg("column %s of table %s can only be written by the booking engine",
@@ -632,14 +645,16 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 Datum
 booking_truncate_guard(PG_FUNCTION_ARGS)
 {
+	BookingPair *pair = trigger_pair(fcinfo, "booking_truncate_guard", false);
 	TriggerData *trigdata;
 
-	(void) trigger_pair(fcinfo, "booking_truncate_guard", false);
 	trigdata = (TriggerData *) fcinfo->context;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot truncate table %s", RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("TRUNCATE fires no row triggers and would leave the reserved-spots counters wrong."),
-			 errhint("Use booking.reset() to delete bookings through the engine.")));
+			 pair->id == BOOKING_OWN_PAIR
+			 ? errhint("Use booking.reset() to delete bookings through the engine.")
+			 : errhint("Use DELETE, whose row triggers keep the counters right.")));
 	PG_RETURN_NULL();
 }

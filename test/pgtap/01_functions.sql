@@ -4,14 +4,14 @@
  * COMMENT; no SECURITY DEFINER function is left without a pinned search_path.
  */
 BEGIN;
-SELECT plan(63);
+SELECT plan(69);
 
 -- exactly these functions, no more
 SELECT functions_are('booking',
                      ARRAY['book_slot', 'cancel', 'availability', 'verify', 'repair', 'reset',
                            'booking_guard', 'resource_guard', 'truncate_guard', 'free_slots', 'sync_blocks',
                            'confirm', 'release', 'extend', 'expire_holds', 'promote', 'promote_trigger',
-                           'book_many'],
+                           'book_many', 'manage', 'unmanage', 'ddl_watch', 'drop_watch'],
                      'schema booking has the functions of 0.1.0');
 
 -- book_slot
@@ -119,6 +119,25 @@ SELECT throws_ok('SELECT booking.resource_guard()', '39P01', NULL,
 SELECT throws_ok('SELECT booking.truncate_guard()', '39P01', NULL,
                  'truncate_guard() cannot be called directly (39P01)');
 
+-- manage, unmanage
+SELECT is(pg_get_function_arguments('booking.manage(regclass, regclass, name, name, integer, name, name, name, name, name, text[], name, name, name, interval, interval, interval)'::regprocedure),
+          'parent regclass, child regclass, counter_column name DEFAULT NULL::name, '
+          'capacity_column name DEFAULT NULL::name, fixed_capacity integer DEFAULT NULL::integer, '
+          'parent_key name DEFAULT NULL::name, child_key name DEFAULT NULL::name, '
+          'child_parent name DEFAULT NULL::name, spots_column name DEFAULT NULL::name, '
+          'status_column name DEFAULT ''status''::name, consuming text[] DEFAULT NULL::text[], '
+          'during_column name DEFAULT NULL::name, start_column name DEFAULT NULL::name, '
+          'end_column name DEFAULT NULL::name, duration interval DEFAULT NULL::interval, '
+          'buffer_before interval DEFAULT NULL::interval, buffer_after interval DEFAULT NULL::interval',
+          'manage() argument names and defaults');
+SELECT is(pg_get_function_result('booking.manage(regclass, regclass, name, name, integer, name, name, name, name, name, text[], name, name, name, interval, interval, interval)'::regprocedure),
+          pg_get_function_result('booking.verify()'::regprocedure),
+          'manage() returns rows shaped as verify()''s');
+SELECT volatility_is('booking', 'unmanage', ARRAY['regclass'], 'volatile', 'unmanage() is volatile');
+SELECT function_returns('booking', 'unmanage', ARRAY['regclass'], 'integer', 'unmanage() returns the pair id');
+SELECT throws_ok($$SELECT * FROM booking.manage('booking.resource', 'booking.booking')$$, '42710',
+                 NULL, 'manage() of the extension''s own tables: 42710');
+
 --
 -- Comments: on the schema, every function, table, type and column
 --
@@ -127,7 +146,7 @@ SELECT is((SELECT count(*)::int FROM pg_depend
            WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
              AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
              AND classid = 'pg_proc'::regclass),
-          18, 'the extension owns 18 functions');
+          22, 'the extension owns 22 functions');
 SELECT isnt(obj_description('booking'::regnamespace, 'pg_namespace'), NULL, 'schema booking has a comment');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -203,8 +222,18 @@ SELECT is_empty(
     $$SELECT pg_describe_object(d.classid, d.objid, 0) FROM pg_depend d
       WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
         AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')
+        AND d.classid <> 'pg_event_trigger'::regclass
         AND pg_describe_object(d.classid, d.objid, 0) NOT LIKE '% booking.%'$$,
     'every object of the extension is in schema booking');
+-- and its event triggers, which belong to no schema, are these two
+SELECT is(
+    (SELECT string_agg(concat_ws(' ', e.evtname, e.evtevent, e.evtfoid::regproc, e.evttags), '; ' ORDER BY e.evtname)
+       FROM pg_event_trigger e JOIN pg_depend d ON d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid
+      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+        AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'booking')),
+    'booking_ddl_watch ddl_command_end booking.ddl_watch {"ALTER TABLE"}; '
+    'booking_drop_watch sql_drop booking.drop_watch {"DROP TABLE","DROP SCHEMA","DROP OWNED"}',
+    'the extension''s event triggers watch ALTER TABLE and the drops of tables');
 
 SELECT * FROM finish();
 ROLLBACK;

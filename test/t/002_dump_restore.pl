@@ -19,7 +19,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use BookingTest qw(invariant_sql);
+use BookingTest qw(invariant_sql restore_ways);
 
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
@@ -99,35 +99,12 @@ is( $node->safe_psql(
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 my @conn = ('-h', $node->host, '-p', $node->port);
 
+# Dumped in parallel, restored in one job: pg_restore -j loads the data of an extension's tables in
+# any order (the archive records only pg_dump's sort order between them, not a dependency), so
+# booking rows can arrive before their resources and are refused, as an extension's foreign keys
+# refuse them; see the troubleshooting notes.
 my %restore = (
-	custom => sub {
-		my ($db) = @_;
-		$node->command_ok([ 'pg_dump', @conn, '-Fc', '-f', "$tmp/src.dump", 'src' ],
-			'custom: pg_dump');
-		$node->safe_psql('postgres', "CREATE DATABASE $db");
-		$node->command_ok([ 'pg_restore', @conn, '-d', $db, '--exit-on-error', "$tmp/src.dump" ],
-			'custom: pg_restore');
-	},
-	plain => sub {
-		my ($db) = @_;
-		$node->command_ok([ 'pg_dump', @conn, '-f', "$tmp/src.sql", 'src' ], 'plain: pg_dump');
-		$node->safe_psql('postgres', "CREATE DATABASE $db");
-		$node->command_ok(
-			[ 'psql', @conn, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', "$tmp/src.sql", '-d', $db ],
-			'plain: psql restores the script');
-	},
-	# Dumped in parallel, restored in one job: pg_restore -j loads the data of an extension's
-	# tables in any order (the archive records only pg_dump's sort order between them, not a
-	# dependency), so booking rows can arrive before their resources and are refused, as an
-	# extension's foreign keys refuse them; see the troubleshooting notes.
-	directory => sub {
-		my ($db) = @_;
-		$node->command_ok([ 'pg_dump', @conn, '-Fd', '-j', '2', '-f', "$tmp/src.dir", 'src' ],
-			'directory: pg_dump -j 2');
-		$node->safe_psql('postgres', "CREATE DATABASE $db");
-		$node->command_ok([ 'pg_restore', @conn, '-d', $db, '--exit-on-error', "$tmp/src.dir" ],
-			'directory: pg_restore');
-	},
+	restore_ways($node, $tmp, 'src', 1),
 	data_only => sub {
 		my ($db) = @_;
 		$node->command_ok(

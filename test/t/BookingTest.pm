@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 
-our @EXPORT_OK = qw(invariant_sql);
+our @EXPORT_OK = qw(invariant_sql restore_ways);
 
 # Counters against rows, without the engine's help: one row per resource whose counter is not
 # what its rows say (the spots of its consuming rows on a pool, 0 on a timeline resource, which
@@ -23,6 +23,49 @@ SELECT r.id, r.capacity, r.spots_reserved, e.n
  WHERE r.spots_reserved <> e.n
     OR r.spots_reserved > r.capacity
     OR r.spots_reserved < 0};
+}
+
+# The ways a database is copied with pg_dump and restored, as subs that take the name of a new
+# database to restore into: custom format through pg_restore, plain SQL through psql, directory
+# format dumped with two jobs and restored with $restore_jobs.
+sub restore_ways
+{
+	my ($node, $tmp, $src, $restore_jobs) = @_;
+	my @conn = ('-h', $node->host, '-p', $node->port);
+
+	return (
+		custom => sub {
+			my ($db) = @_;
+			$node->command_ok([ 'pg_dump', @conn, '-Fc', '-f', "$tmp/$src.dump", $src ],
+				'custom: pg_dump');
+			$node->safe_psql('postgres', "CREATE DATABASE $db");
+			$node->command_ok(
+				[ 'pg_restore', @conn, '-d', $db, '--exit-on-error', "$tmp/$src.dump" ],
+				'custom: pg_restore');
+		},
+		plain => sub {
+			my ($db) = @_;
+			$node->command_ok([ 'pg_dump', @conn, '-f', "$tmp/$src.sql", $src ], 'plain: pg_dump');
+			$node->safe_psql('postgres', "CREATE DATABASE $db");
+			$node->command_ok(
+				[
+					'psql', @conn, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', "$tmp/$src.sql",
+					'-d', $db
+				],
+				'plain: psql restores the script');
+		},
+		directory => sub {
+			my ($db) = @_;
+			$node->command_ok([ 'pg_dump', @conn, '-Fd', '-j', '2', '-f', "$tmp/$src.dir", $src ],
+				'directory: pg_dump -j 2');
+			$node->safe_psql('postgres', "CREATE DATABASE $db");
+			$node->command_ok(
+				[
+					'pg_restore', @conn, '-d', $db, '-j', $restore_jobs, '--exit-on-error',
+					"$tmp/$src.dir"
+				],
+				"directory: pg_restore -j $restore_jobs");
+		},);
 }
 
 1;
