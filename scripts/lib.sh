@@ -11,7 +11,7 @@ ensure_packages() {
 	# (contrib is part of the postgresql-NN package on Debian 12.)
 	local pkgs=(build-essential "postgresql-$BOOKING_PG_MAJOR" "postgresql-server-dev-$BOOKING_PG_MAJOR"
 		"postgresql-$BOOKING_PG_MAJOR-pgtap"
-		libtap-parser-sourcehandler-pgtap-perl libipc-run-perl)
+		libtap-parser-sourcehandler-pgtap-perl libipc-run-perl python3-psycopg2)
 	local missing=()
 	local p
 	for p in "${pkgs[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of booking on this machine, from nothing prepared:
 #   installs missing packages, builds with warnings as errors, installs, starts a throwaway
-#   cluster, runs pg_regress, isolation, pgTAP, stress and TAP suites, and ends with
+#   cluster, runs pg_regress, isolation, pgTAP, stress, TAP and client-driver suites, and ends with
 #   "N passed, N failed" (one count per test file).  Exit status 0 only when all passed.
 #
 # Usage (as root on Debian 12, or as a user with the packages installed and sudo-less
@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib.sh
 source "$ROOT/scripts/lib.sh"
 
-SUITES=${SUITES:-"regress isolation pgtap stress tap"}
+SUITES=${SUITES:-"regress isolation pgtap stress tap driver"}
 PORT=${BOOKING_TEST_PORT:-54329}
 
 ensure_packages || exit 1
@@ -114,6 +114,16 @@ for suite in $SUITES; do
 		if as_pg bash -c "cd '$T' && bash test/stress/run.sh" >"$log" 2>&1; then st=ok; else st=FAILED; fi
 		tail -40 "$log"
 		record stress/run.sh "$st"
+		;;
+	driver)
+		# Debian's own python3, which has python3-psycopg2, whatever else is first on PATH
+		if as_pg bash -c "cd '$T' && /usr/bin/python3 test/driver/managed_concurrency.py" >"$log" 2>&1; then
+			st=ok
+		else
+			st=FAILED
+		fi
+		tail -40 "$log"
+		record driver/managed_concurrency "$st"
 		;;
 	tap)
 		as_pg bash -c "cd '$T' && TESTDIR='$T' PATH='$BOOKING_PG_BIN:$PATH' \

@@ -41,13 +41,22 @@
 # synchronous_commit off (and P1 with -M simple), interleaved with the main runs, to show where
 # the engine's time goes.
 #
+# managed (setup-managed.sql): an application's Prisma-shaped "Event"/"Registration", written by a
+# plain INSERT of a registration of 1-4 spots for a random one of BENCH_EVENTS events, each
+# already holding BENCH_MANAGED_HISTORY registrations; capacity never reached.
+#   engine  the INSERT into tables put under the engine with booking.manage()
+#   R       the same INSERT into an unprotected copy: no check, no counter (it oversells)
+#   X       bench.x_register: SELECT ... FOR UPDATE of the event, check, UPDATE the counter, INSERT
+#   m  the managed tables                                                 engine, R, X
+#
 # seats (setup-seats.sql): a seat map of BENCH_SEATS (2000) seats of one place; a script holds a
 # group of 1-6 adjacent seats, confirms it with its token, cancels it (three transactions).
 #   engine  book_many(hold => ...), confirm(), cancel(whole_group => true)
 #   F       bench.s_hold / s_confirm / s_cancel: SELECT ... FOR UPDATE of the seats in PL/pgSQL
 #   s  the seat map                                                        engine, F
 #
-# Settings (environment): BENCH_PARTS ("pool timeline seats"), BENCH_SECONDS (10), BENCH_ROUNDS (3),
+# Settings (environment): BENCH_PARTS ("pool timeline seats managed"), BENCH_EVENTS (1000),
+# BENCH_MANAGED_HISTORY (20), BENCH_SECONDS (10), BENCH_ROUNDS (3),
 # BENCH_CLIENTS (16), BENCH_JOBS (CPUs), BENCH_RESOURCES (1000), BENCH_BIG_ROWS (200000),
 # BENCH_ROOMS (100), BENCH_DAYS (730), BENCH_CAP3_DAYS (90), BENCH_TL_BASE_ROWS (1000),
 # BENCH_TL_BIG_ROWS (100000), BENCH_SEATS (2000), BENCH_SEATS_HISTORY (20000), BENCH_DIAG (1),
@@ -70,7 +79,7 @@ source "$ROOT/scripts/lib.sh"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_SECONDS:=2}" "${BENCH_ROUNDS:=1}" "${BENCH_BIG_ROWS:=20000}" "${BENCH_TL_BIG_ROWS:=20000}"
 fi
-PARTS=" ${BENCH_PARTS:-pool timeline seats} "
+PARTS=" ${BENCH_PARTS:-pool timeline seats managed} "
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-16}
@@ -86,12 +95,13 @@ CAP3_DAYS=${BENCH_CAP3_DAYS:-90}
 TL_BASE_ROWS=${BENCH_TL_BASE_ROWS:-1000}
 TL_BIG_ROWS=${BENCH_TL_BIG_ROWS:-100000}
 SEATS=${BENCH_SEATS:-2000}
+EVENTS=${BENCH_EVENTS:-1000}
 # The first instant the timeline requests ask for (a Monday, UTC); pre-loaded rows lie before it.
 WINDOW="2030-01-07 00:00+00"
 
 has_part() { [[ $PARTS == *" $1 "* ]]; }
-if ! has_part pool && ! has_part timeline && ! has_part seats; then
-	echo "BENCH_PARTS must name pool, timeline and/or seats" >&2
+if ! has_part pool && ! has_part timeline && ! has_part seats && ! has_part managed; then
+	echo "BENCH_PARTS must name pool, timeline, seats and/or managed" >&2
 	exit 2
 fi
 if [ $((TL_BASE_ROWS % ROOMS)) != 0 ] || [ $((TL_BIG_ROWS % ROOMS)) != 0 ] || [ "$TL_BIG_ROWS" -lt "$TL_BASE_ROWS" ]; then
@@ -117,7 +127,8 @@ chmod 755 "$WORK"
 CLUSTER=$WORK/cluster
 cp "$HERE"/setup.sql "$HERE"/reset.sql "$HERE"/check.sql "$HERE"/setup-timeline.sql \
 	"$HERE"/reset-timeline.sql "$HERE"/check-timeline.sql "$HERE"/setup-seats.sql \
-	"$HERE"/reset-seats.sql "$HERE"/check-seats.sql "$WORK/"
+	"$HERE"/reset-seats.sql "$HERE"/check-seats.sql "$HERE"/setup-managed.sql \
+	"$HERE"/reset-managed.sql "$HERE"/check-managed.sql "$WORK/"
 
 case ${BENCH_INSTALL:-system} in
 system)
@@ -192,16 +203,21 @@ if has_part seats; then
 	pg -v seats="$SEATS" -v history="${BENCH_SEATS_HISTORY:-20000}" -f "$WORK/setup-seats.sql" >/dev/null
 	WORKLOADS+=(s)
 fi
+if has_part managed; then
+	say "setting up the managed part: $EVENTS events in each of three copies of the schema"
+	pg -v events="$EVENTS" -v history="${BENCH_MANAGED_HISTORY:-20}" -f "$WORK/setup-managed.sql" >/dev/null
+	WORKLOADS+=(m)
+fi
 
 # Workloads: which resource a transaction books (pool), what it asks for (timeline).
-declare -A RID=([a]="1" [b]="random(1001, $((1000 + RESOURCES)))" [c]="2")
+declare -A RID=([a]="1" [b]="random(1001, $((1000 + RESOURCES)))" [c]="2" [m]="random(1, $EVENTS)")
 declare -A WL_NAME=([a]="(a) 1 hot resource" [b]="(b) $RESOURCES resources, random"
 	[c]="(c) 1 resource, $BIG_ROWS rows"
 	[d]="(d) cap 1, 15-min grid" [u]="(u) cap 1, 1-hour grid"
 	[e]="(e) cap 3, 15-min grid" [f]="(f) as d, $TL_BIG_ROWS rows"
-	[s]="(s) seat map, $SEATS seats")
+	[s]="(s) seat map, $SEATS seats" [m]="(m) managed INSERT, $EVENTS ev.")
 declare -A WL_PART=([a]=pool [b]=pool [c]=pool [d]=timeline [u]=timeline [e]=timeline [f]=timeline
-	[s]=seats)
+	[s]=seats [m]=managed)
 # Timeline requests: room range, number of grid steps, grid step.
 declare -A TL_ROOM0=([d]=10000 [u]=10000 [e]=20000 [f]=10000)
 declare -A TL_STEPS=([d]=$((DAYS * 96)) [u]=$((DAYS * 24)) [e]=$((CAP3_DAYS * 96)) [f]=$((DAYS * 96)))
@@ -250,6 +266,11 @@ contenders_for() {
 		;;
 	f) printf '%s\n' "$ENGINE" "$E" ;;
 	s) printf '%s\n' "$ENGINE" "$F" ;;
+	m)
+		printf '%s\n' "engine|bench_m|prepared|" "R|bench_r|prepared|" "X|bench.x_register|prepared|"
+		[ "$DIAG" = 1 ] && printf '%s\n' "engine/async|bench_m|prepared|-c synchronous_commit=off" \
+			"R/async|bench_r|prepared|-c synchronous_commit=off"
+		;;
 	esac
 	return 0
 }
@@ -258,7 +279,11 @@ script_for() {
 	local wl=$1 func=$2 file start
 	file=$WORK/$wl-${func//./_}.sql
 	if [ ! -f "$file" ]; then
-		if [ "${WL_PART[$wl]}" = pool ]; then
+		if [ "${WL_PART[$wl]}" = managed ] && [[ $func == bench_? ]]; then
+			# what an ORM sends: one INSERT of the registration
+			printf '\\set rid %s\n\\set spots random(1, 4)\nINSERT INTO %s."Registration" ("eventId", "spotsCount") VALUES (:rid, :spots);\n' \
+				"${RID[$wl]}" "$func" >"$file"
+		elif [ "${WL_PART[$wl]}" = pool ] || [ "${WL_PART[$wl]}" = managed ]; then
 			printf '\\set rid %s\n\\set spots random(1, 4)\nSELECT %s(:rid, :spots);\n' \
 				"${RID[$wl]}" "$func" >"$file"
 		elif [ "${WL_PART[$wl]}" = seats ]; then
@@ -303,6 +328,9 @@ reset_for() {
 	fi
 	if has_part seats; then
 		pg -f "$WORK/reset-seats.sql" >/dev/null
+	fi
+	if has_part managed; then
+		pg -f "$WORK/reset-managed.sql" >/dev/null
 	fi
 }
 
@@ -370,6 +398,28 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				elif [[ $label == engine* ]] && [ "$audit_on" = 1 ] && [ "$attempts" != "$txns" ]; then
 					status="attempts-$attempts"
 				elif [[ $label == P1* || $label == P2* ]] && [ "$mismatch" != 0 ]; then
+					status="counter-mismatch-$mismatch"
+				fi
+			elif [ "${WL_PART[$wl]}" = managed ]; then
+				IFS='|' read -r mrows verify mmismatch rrows xrows xmismatch \
+					< <(pg -At -f "$WORK/check-managed.sql")
+				attempts=0
+				case $label in
+				engine*) rows=$mrows mismatch=$mmismatch ;;
+				R*) rows=$rrows mismatch=0 ;;
+				X*) rows=$xrows mismatch=$xmismatch ;;
+				esac
+				# A run counts only if every transaction wrote its row, verify() is empty and
+				# every counter of the managed and FOR UPDATE copies equals its rows.
+				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
+					status="pgbench-exit-$rc"
+				elif [ "${failed:-0}" != 0 ]; then
+					status="failed-$failed"
+				elif [ "$rows" != "${txns:-x}" ]; then
+					status="rows-$rows-vs-txns-$txns"
+				elif [ "$verify" != 0 ]; then
+					status="verify-$verify"
+				elif [ "$mismatch" != 0 ]; then
 					status="counter-mismatch-$mismatch"
 				fi
 			elif [ "${WL_PART[$wl]}" = seats ]; then
@@ -444,6 +494,10 @@ SUMMARY=$RUN/summary.txt
 		echo "seat map (s): $SEATS seats of one place; a script holds a group of 1-6 adjacent seats, confirms it" \
 			"with its token and cancels it (3 transactions; TPS counts scripts); F: the same flow in PL/pgSQL" \
 			"with SELECT ... FOR UPDATE"
+	fi
+	if has_part managed; then
+		echo "managed (m): a plain INSERT of a registration of 1-4 spots for a random one of $EVENTS events" \
+			"(capacity never reached); R: the same INSERT with no protection; X: SELECT ... FOR UPDATE in PL/pgSQL"
 	fi
 	echo
 	names=""

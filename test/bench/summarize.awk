@@ -5,7 +5,7 @@
 # Prints, per workload, each contender's median TPS (attempts per second) with every run's
 # figure, the median share of attempts that booked a row, and the ratio engine / contender; then
 # (c) against (b) and (a), and (f) against (d), per contender; the issue's targets and the
-# ceiling N (not a peer: it is left out of "best peer"); the attempts
+# ceilings N and R (not peers: they are left out of "best peer"); the attempts
 # pgbench retried (deadlocks); then the
 # diagnostic variants (labels with a "/") against the contender they vary.
 
@@ -89,11 +89,11 @@ END {
 			r = (who[i] == "engine") ? "" : ratio(med[wl, "engine"], med[wl, who[i]])
 			printf fmt, first ? desc[wl] : "", who[i], sprintf("%.1f", med[wl, who[i]]), booked[wl, who[i]], runs[wl, who[i]], r
 			first = 0
-			if (who[i] != "engine" && who[i] != "N" && med[wl, who[i]] > best) {
+			if (who[i] != "engine" && who[i] != "N" && who[i] != "R" && med[wl, who[i]] > best) {
 				best = med[wl, who[i]]
 				bestname = who[i]
 			}
-			if (who[i] != "N")
+			if (who[i] != "N" && who[i] != "R")
 				npeers[wl]++
 		}
 		if (best > 0 && npeers[wl] > 2)
@@ -115,8 +115,8 @@ END {
 			printf "  %-17s f/d %s\n", who[i], ratio(med["f", who[i]], med["d", who[i]])
 		printf "\n"
 	}
-	if (present("d") || present("e") || present("s")) {
-		printf "Targets of issues 3 and 4 (engine median / peer median):\n"
+	if (present("d") || present("e") || present("s") || present("m")) {
+		printf "Targets of issues 3, 4 and 5 (engine median / peer median):\n"
 		if (present("d"))
 			printf "  (d) engine / E  %-8s target >= 1.00x: %s\n", ratio(med["d", "engine"], med["d", "E"]),
 				(med["d", "E"] > 0 && med["d", "engine"] >= med["d", "E"]) ? "met" : "not met"
@@ -131,6 +131,11 @@ END {
 		if (present("s"))
 			printf "  (s) engine / F  %-8s target >= 1.50x: %s  (issue 4)\n", ratio(med["s", "engine"], med["s", "F"]),
 				(med["s", "F"] > 0 && med["s", "engine"] >= 1.5 * med["s", "F"]) ? "met" : "not met"
+		if (present("m"))
+			printf "  (m) engine / R  %-8s target >= %.2fx (the guard costs at most 30%% of a transaction): %s;  engine / X  %s  (issue 5)\n",
+				ratio(med["m", "engine"], med["m", "R"]), 1 / 1.3,
+				(med["m", "R"] > 0 && 1.3 * med["m", "engine"] >= med["m", "R"]) ? "met" : "not met",
+				ratio(med["m", "engine"], med["m", "X"])
 		if ((present("d") && med["d", "N"] > 0) || (present("e") && med["e", "N"] > 0))
 			printf "Against N, the INSERT with no check at all (the ceiling for anything that writes the row):\n"
 		if (present("d") && med["d", "N"] > 0)
