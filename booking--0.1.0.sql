@@ -624,7 +624,8 @@ RETURNS TABLE (
 	capacity integer,
 	spots_reserved integer,
 	counted integer,
-	problem text)
+	problem text,
+	resource_key text)
 LANGUAGE c
 STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'booking_verify';
@@ -636,7 +637,8 @@ RETURNS TABLE (
 	pair integer,
 	resource_id bigint,
 	old_reserved integer,
-	new_reserved integer)
+	new_reserved integer,
+	resource_key text)
 LANGUAGE c
 VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_repair';
@@ -671,7 +673,8 @@ RETURNS TABLE (
 	capacity integer,
 	spots_reserved integer,
 	counted integer,
-	problem text)
+	problem text,
+	resource_key text)
 LANGUAGE c
 VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_manage';

@@ -121,6 +121,7 @@ CREATE TABLE tickets (id bigint PRIMARY KEY, show_id bigint REFERENCES shows, ot
 	holder text, kind text, starts timestamptz, ends timestamp, span tstzrange);
 CREATE VIEW show_view AS SELECT * FROM shows;
 CREATE TABLE nokey (show_id bigint REFERENCES shows, status text);
+ALTER TABLE tickets ADD COLUMN ends_utc timestamptz GENERATED ALWAYS AS (ends AT TIME ZONE 'UTC') STORED;
 CREATE TABLE uuid_parent (id uuid PRIMARY KEY, capacity integer, taken integer);
 CREATE TABLE uuid_child (id bigint PRIMARY KEY, parent_id uuid REFERENCES uuid_parent, status text);
 SELECT pg_temp.try($$SELECT booking.manage(NULL, 'tickets')$$);
@@ -142,6 +143,7 @@ SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', capacity_column =
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, counter_column => 'sold', child_parent => 'show_id', status_column => NULL)$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, start_column => 'starts', end_column => 'ends')$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, start_column => 'starts')$$);
+SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, start_column => 'starts', end_column => 'ends_utc')$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, end_column => 'ends')$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, during_column => 'span', start_column => 'starts', duration => '1 hour')$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, during_column => 'holder')$$);
@@ -151,7 +153,8 @@ SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity =>
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', fixed_capacity => 2, child_parent => 'show_id', status_column => NULL, during_column => 'span', buffer_after => '-5 minutes')$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', capacity_column => 'seats', counter_column => 'sold', child_parent => 'show_id', status_column => NULL, buffer_after => '5 minutes')$$);
 SELECT pg_temp.try($$SELECT booking.manage('shows', 'nokey', capacity_column => 'seats', counter_column => 'sold', consuming => '{a}')$$);
-SELECT pg_temp.try($$SELECT booking.manage('uuid_parent', 'uuid_child', counter_column => 'taken', consuming => '{a}')$$);
+SELECT pg_temp.try($$SELECT booking.manage('shows', 'tickets', capacity_column => 'seats', counter_column => 'sold', child_parent => 'show_id', child_key => 'starts', status_column => NULL)$$);
+SELECT pg_temp.try($$SELECT booking.manage('uuid_parent', 'uuid_child', counter_column => 'taken', consuming => '{a}', child_parent => 'id')$$);
 -- a table some other role owns
 CREATE ROLE booking_manage_stranger;
 GRANT USAGE ON SCHEMA booking TO booking_manage_stranger;
@@ -292,6 +295,43 @@ RESET ROLE;
 REVOKE CREATE ON SCHEMA public FROM booking_manage_owner;
 REVOKE USAGE ON SCHEMA booking FROM booking_manage_owner;
 DROP ROLE booking_manage_owner, booking_manage_writer;
+
+-- 13. Keys that are not integers: Prisma's String ids (text), and uuids, on a pool and on time
+-- slots; verify() and repair() name such a resource in resource_key
+CREATE TABLE "Workshop" (id text PRIMARY KEY, capacity integer NOT NULL, "spotsReserved" integer NOT NULL DEFAULT 0);
+CREATE TABLE "Seat" (id text PRIMARY KEY, "workshopId" text NOT NULL REFERENCES "Workshop" (id),
+	status text NOT NULL DEFAULT 'TAKEN');
+INSERT INTO "Workshop" (id, capacity) VALUES ('cl9ebqhxk00003b600tymydho', 2), ('cl9ebqkxk00013b60abcdefgh', 1);
+SELECT * FROM booking.manage('"Workshop"', '"Seat"', counter_column => 'spotsReserved', consuming => '{TAKEN}');
+INSERT INTO "Seat" VALUES ('s1', 'cl9ebqhxk00003b600tymydho'), ('s2', 'cl9ebqhxk00003b600tymydho');
+SELECT pg_temp.try($$INSERT INTO "Seat" VALUES ('s3', 'cl9ebqhxk00003b600tymydho')$$);
+SELECT pg_temp.try($$UPDATE "Seat" SET "workshopId" = 'cl9ebqkxk00013b60abcdefgh' WHERE id IN ('s1', 's2')$$);
+UPDATE "Seat" SET "workshopId" = 'cl9ebqkxk00013b60abcdefgh' WHERE id = 's1';
+SELECT pg_temp.try($$INSERT INTO "Seat" VALUES ('s4', 'no such workshop')$$);
+SELECT id, capacity, "spotsReserved" FROM "Workshop" ORDER BY id;
+ALTER TABLE "Workshop" DISABLE TRIGGER zz_booking_resource_guard;
+UPDATE "Workshop" SET "spotsReserved" = 5 WHERE id = 'cl9ebqhxk00003b600tymydho';
+ALTER TABLE "Workshop" ENABLE TRIGGER zz_booking_resource_guard;
+SELECT * FROM booking.verify();
+SELECT * FROM booking.repair();
+SELECT * FROM booking.verify();
+
+CREATE TABLE rooms_u (id uuid PRIMARY KEY, name text);
+CREATE TABLE slots_u (id uuid PRIMARY KEY, room_id uuid NOT NULL REFERENCES rooms_u, span tstzrange NOT NULL,
+	status text NOT NULL DEFAULT 'booked');
+INSERT INTO rooms_u VALUES ('00000000-0000-4000-8000-000000000001', 'blue');
+SELECT * FROM booking.manage('rooms_u', 'slots_u', fixed_capacity => 1, during_column => 'span',
+							 consuming => '{booked}', buffer_before => '15 minutes');
+INSERT INTO slots_u VALUES ('10000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000001',
+	'[2030-05-01 10:00, 2030-05-01 11:00)');
+SELECT pg_temp.try($$INSERT INTO slots_u VALUES ('10000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', '[2030-05-01 11:00, 2030-05-01 12:00)')$$);
+SELECT pg_temp.try($$INSERT INTO slots_u VALUES ('10000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', '[2030-05-01 11:15, 2030-05-01 12:00)')$$);
+-- a reschedule of a uuid row is one step too
+SELECT pg_temp.try($$UPDATE slots_u SET span = '[2030-05-01 09:30, 2030-05-01 10:30)' WHERE id = '10000000-0000-4000-8000-000000000001'$$);
+SELECT pg_temp.try($$UPDATE slots_u SET span = '[2030-05-01 10:30, 2030-05-01 11:30)' WHERE id = '10000000-0000-4000-8000-000000000001'$$);
+SELECT * FROM booking.verify();
+SELECT booking.unmanage('"Seat"'), booking.unmanage('slots_u');
+DROP TABLE "Seat", "Workshop", slots_u, rooms_u;
 
 -- leave no managed table behind for the files that run next
 SELECT booking.unmanage('"Registration"'), booking.unmanage('sessions'), booking.unmanage('games');

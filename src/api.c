@@ -1031,21 +1031,44 @@ booking_availability(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(Max(capacity - reserved, 0));
 }
 
+/* verify() (and manage()) and repair() rows: the resource's key is the last column of each */
+#define VERIFY_COLUMNS 7
+#define REPAIR_COLUMNS 5
+
+/*
+ * Puts a resource in a verify() or repair() row: an integer key in resource_id (column idcol),
+ * any other key as text in resource_key (column keycol), the other NULL.
+ */
+static void
+put_resource(BookingPair *pair, int64 resource_id, bool resource_null, Datum *values,
+			 bool *nulls, int idcol, int keycol)
+{
+	bool		integer = pair_key_is_integer(pair->parent_key_type);
+
+	nulls[idcol] = resource_null || !integer;
+	nulls[keycol] = resource_null || integer;
+	if (resource_null)
+		return;
+	if (integer)
+		values[idcol] = Int64GetDatum(resource_id);
+	else
+		values[keycol] = CStringGetTextDatum(pair_resource_text(pair, resource_id));
+}
+
 /*
  * A verify() row for a problem that is no counter's: the pair, the resource (NULL when the row
  * names none), how many entries differ when counted is given, and the problem; capacity and
  * spots_reserved NULL.
  */
 static void
-put_problem(Tuplestorestate *store, TupleDesc desc, BookingPair *pair, Datum resource_id,
+put_problem(Tuplestorestate *store, TupleDesc desc, BookingPair *pair, int64 resource_id,
 			bool resource_null, Datum counted, bool counted_null, const char *problem)
 {
-	Datum		values[6];
-	bool		nulls[6] = {false, false, true, true, false, false};
+	Datum		values[VERIFY_COLUMNS];
+	bool		nulls[VERIFY_COLUMNS] = {false, false, true, true, false, false, true};
 
 	values[0] = Int32GetDatum(pair->id);
-	values[1] = resource_id;
-	nulls[1] = resource_null;
+	put_resource(pair, resource_id, resource_null, values, nulls, 1, VERIFY_COLUMNS - 1);
 	values[4] = counted;
 	nulls[4] = counted_null;
 	values[5] = CStringGetTextDatum(problem);
@@ -1056,11 +1079,11 @@ put_problem(Tuplestorestate *store, TupleDesc desc, BookingPair *pair, Datum res
 static void
 put_repaired(Tuplestorestate *store, TupleDesc desc, BookingPair *pair, int64 resource_id)
 {
-	Datum		values[4];
-	bool		nulls[4] = {false, false, true, true};
+	Datum		values[REPAIR_COLUMNS];
+	bool		nulls[REPAIR_COLUMNS] = {false, false, true, true, true};
 
 	values[0] = Int32GetDatum(pair->id);
-	values[1] = Int64GetDatum(resource_id);
+	put_resource(pair, resource_id, false, values, nulls, 1, REPAIR_COLUMNS - 1);
 	tuplestore_putvalues(store, desc, values, nulls);
 }
 
@@ -1094,7 +1117,7 @@ verify_timelines(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 		bool		isnull;
 		Datum		d;
 
-		ids[r] = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		ids[r] = pair_selected_key(SPI_getbinval(tup, td, 1, &isnull), pair->parent_key_type);
 		d = SPI_getbinval(tup, td, 2, &isnull);
 		rules[r].capacity = isnull ? 0 : DatumGetInt32(d);
 		d = SPI_getbinval(tup, td, 3, &isnull);
@@ -1117,11 +1140,11 @@ verify_timelines(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 		timeline_peak(pair, ids[r], &rules[r], all, 0, false, &peak);
 		if (peak.load > rules[r].capacity)
 		{
-			Datum		values[6];
-			bool		nulls[6] = {false, false, false, false, false, false};
+			Datum		values[VERIFY_COLUMNS];
+			bool		nulls[VERIFY_COLUMNS] = {false, false, false, false, false, false, false};
 
 			values[0] = Int32GetDatum(pair->id);
-			values[1] = Int64GetDatum(ids[r]);
+			put_resource(pair, ids[r], false, values, nulls, 1, VERIFY_COLUMNS - 1);
 			values[2] = Int32GetDatum(rules[r].capacity);
 			values[3] = Int32GetDatum(counters[r]);
 			values[4] = Int32GetDatum(peak.load);
@@ -1150,15 +1173,17 @@ verify_pair(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
 		TupleDesc	td = SPI_tuptable->tupdesc;
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		Datum		values[VERIFY_COLUMNS];
+		bool		nulls[VERIFY_COLUMNS] = {false, false, false, false, false, false, false};
 		bool		counter_null;
 		bool		n;
 		int32		counter;
 		int32		counted;
+		Datum		key = SPI_getbinval(tup, td, 1, &n);
 
 		values[0] = Int32GetDatum(pair->id);
-		values[1] = SPI_getbinval(tup, td, 1, &n);
+		put_resource(pair, pair_selected_key(key, pair->parent_key_type), false, values, nulls, 1,
+					 VERIFY_COLUMNS - 1);
 		values[2] = SPI_getbinval(tup, td, 2, &nulls[2]);
 		values[3] = SPI_getbinval(tup, td, 3, &counter_null);
 		nulls[3] = counter_null;
@@ -1187,7 +1212,7 @@ verify_pair(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 			Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
 												 1, &n);
 
-			put_problem(store, desc, pair, resource, n, (Datum) 0, true,
+			put_problem(store, desc, pair, DatumGetInt64(resource), n, (Datum) 0, true,
 						"range longer than its bound");
 		}
 	}
@@ -1201,7 +1226,8 @@ verify_pair(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 		Datum		resource = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &n1);
 		Datum		differ = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &n4);
 
-		put_problem(store, desc, pair, resource, n1, differ, n4, "queue differs from rows");
+		put_problem(store, desc, pair, n1 ? 0 : DatumGetInt64(resource), n1, differ, n4,
+					"queue differs from rows");
 	}
 }
 
@@ -1257,12 +1283,21 @@ booking_repair(PG_FUNCTION_ARGS)
 		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
-		suspects = spi_int64_column(1, &nsuspects);
+		nsuspects = SPI_processed;
+		suspects = palloc(sizeof(int64) * Max(nsuspects, 1));
+		for (r = 0; r < nsuspects; r++)
+		{
+			bool		n;
+
+			suspects[r] = pair_selected_key(SPI_getbinval(SPI_tuptable->vals[r],
+														  SPI_tuptable->tupdesc, 1, &n),
+											pair->parent_key_type);
+		}
 		lock_resources(pair, suspects, (int) nsuspects);
 
 		for (r = 0; r < nsuspects; r++)
 		{
-			Datum		args[1] = {Int64GetDatum(suspects[r])};
+			Datum		args[1] = {pair_resource_datum(pair, suspects[r])};
 			bool		n;
 			bool		old_null;
 			int32		old_counter;
@@ -1296,11 +1331,11 @@ booking_repair(PG_FUNCTION_ARGS)
 				continue;
 			engine_set_counter(pair, suspects[r], counted);
 			{
-				Datum		values[4];
-				bool		nulls[4] = {false, false, old_null, false};
+				Datum		values[REPAIR_COLUMNS];
+				bool		nulls[REPAIR_COLUMNS] = {false, false, old_null, false, false};
 
 				values[0] = Int32GetDatum(pair->id);
-				values[1] = Int64GetDatum(suspects[r]);
+				put_resource(pair, suspects[r], false, values, nulls, 1, REPAIR_COLUMNS - 1);
 				values[2] = Int32GetDatum(old_counter);
 				values[3] = Int32GetDatum(counted);
 				tuplestore_putvalues(store, desc, values, nulls);

@@ -166,7 +166,7 @@ run_parent_plan(BookingPair *pair, PairPlan which, int64 resource_id, int32 valu
 {
 	Datum		args[2];
 
-	args[0] = Int64GetDatum(resource_id);
+	args[0] = pair_resource_datum(pair, resource_id);
 	args[1] = Int32GetDatum(value);
 	return run_parent_plan_with(pair, which, args);
 }
@@ -188,7 +188,7 @@ engine_raise_bound(BookingPair *pair, int64 resource_id, bool is_block, int64 le
 	if (!OidIsValid(pair->slot_index))
 		return;					/* the search runs a statement and needs no bound */
 	iv->time = length;
-	args[0] = Int64GetDatum(resource_id);
+	args[0] = pair_resource_datum(pair, resource_id);
 	args[1] = IntervalPGetDatum(iv);
 	args[2] = BoolGetDatum(is_block);
 	ret = run_parent_plan_with(pair, PLAN_GROW, args);
@@ -230,12 +230,12 @@ engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool
 
 	if (hc != NULL && pair->max_per_holder_att != InvalidAttrNumber)
 	{
-		Datum		args[1] = {Int64GetDatum(resource_id)};
+		Datum		args[1] = {pair_resource_datum(pair, resource_id)};
 		bool		isnull;
 		Datum		d;
 		int32		count;
 
-		ret = pair_execute_as_owner(pair, PLAN_HOLDER_MAX, args, 1, false);
+		ret = pair_execute_as_owner(pair, PLAN_HOLDER_MAX, args, NULL, 1, false);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "reading the holder limit failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
@@ -274,12 +274,12 @@ engine_counter_statement(BookingPair *pair, int64 resource_id, int32 delta, bool
  * A booking without a range on a timeline resource: refused, whatever its spots.
  */
 static void
-report_missing_range(int64 resource_id)
+report_missing_range(BookingPair *pair, int64 resource_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			 errmsg("a booking of timeline resource %lld needs a time range",
-					(long long) resource_id),
+			 errmsg("a booking of timeline resource %s needs a time range",
+					pair_resource_text(pair, resource_id)),
 			 errdetail("Timeline resources hold their capacity at every instant; \"during\" must be a bounded range.")));
 }
 
@@ -294,12 +294,12 @@ report_missing_range(int64 resource_id)
 uint64
 engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max)
 {
-	Datum		args[2] = {Int64GetDatum(resource_id), Int32GetDatum(max)};
+	Datum		args[2] = {pair_resource_datum(pair, resource_id), Int32GetDatum(max)};
 	int			ret;
 
 	if (pair->expires_att == InvalidAttrNumber)
 		return 0;
-	ret = pair_execute_as_owner(pair, PLAN_EXPIRE, args, 0, false);
+	ret = pair_execute_as_owner(pair, PLAN_EXPIRE, args, NULL, 0, false);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "expiring holds failed: %s", SPI_result_code_string(ret));
 	return SPI_processed;
@@ -342,7 +342,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
 							&is_timeline, hc);
 	if (outcome != COUNTER_NO_ROW && is_timeline)
-		report_missing_range(resource_id);
+		report_missing_range(pair, resource_id);
 	if (outcome == COUNTER_REFUSED && engine_expire_holds(pair, resource_id, PG_INT32_MAX) > 0)
 	{
 		/* room was held by holds whose time had passed: they are expired now, decide again */
@@ -424,8 +424,8 @@ admit_on_timeline(BookingPair *pair, const RowClaim *claim, bool new_range, bool
 	if (!is_timeline)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a booking of pool resource %lld cannot have a time range",
-						(long long) claim->resource_id),
+				 errmsg("a booking of pool resource %s cannot have a time range",
+						pair_resource_text(pair, claim->resource_id)),
 				 errdetail("Pool resources have one capacity for the whole resource; \"during\" must be NULL.")));
 	result->capacity = rule.capacity;
 
@@ -680,7 +680,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 				(void) shift_counter(pair, new_claim->resource_id, delta);
 		}
 		else if (shift_counter(pair, new_claim->resource_id, delta))
-			report_missing_range(new_claim->resource_id);
+			report_missing_range(pair, new_claim->resource_id);
 	}
 	else if (had && has)
 	{
@@ -719,19 +719,21 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 void
 engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result)
 {
+	const char *resource = pair_resource_text(pair, result->resource_id);
+
 	if (result->outcome == ADMIT_NO_RESOURCE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("resource %lld does not exist", (long long) result->resource_id),
-				 errdetail("Table %s has no row with %s = %lld.",
+				 errmsg("resource %s does not exist", resource),
+				 errdetail("Table %s has no row with %s = %s.",
 						   pair->parent_sql, pair->parent_key_sql,
-						   (long long) result->resource_id),
+						   resource),
 				 errtable(rel)));
 
 	if (result->outcome == ADMIT_TOO_SOON || result->outcome == ADMIT_TOO_FAR)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("booking of resource %lld starts %s", (long long) result->resource_id,
+				 errmsg("booking of resource %s starts %s", resource,
 						result->outcome == ADMIT_TOO_SOON ? "sooner than its minimum notice"
 						: "later than its booking horizon"),
 				 errdetail("The range asked for is %s.", span_to_cstring(result->wanted)),
@@ -749,8 +751,8 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 	if (result->outcome == ADMIT_HOLDER_LIMIT)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("holder \"%s\" has as many bookings of resource %lld as it allows",
-						result->holder ? result->holder : "", (long long) result->resource_id),
+				 errmsg("holder \"%s\" has as many bookings of resource %s as it allows",
+						result->holder ? result->holder : "", resource),
 				 errdetail("max_per_holder is %d; %d active bookings of this holder are there.",
 						   result->capacity, result->reserved),
 				 errtableconstraint(rel, "booking_holder_limit")));
@@ -758,8 +760,8 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 	if (result->outcome == ADMIT_QUEUED)
 		ereport(ERROR,
 				(errcode(result->timeline ? ERRCODE_EXCLUSION_VIOLATION : ERRCODE_CHECK_VIOLATION),
-				 errmsg("booking %lld is waiting for resource %lld first",
-						(long long) result->waiting_id, (long long) result->resource_id),
+				 errmsg("booking %lld is waiting for resource %s first",
+						(long long) result->waiting_id, resource),
 				 errdetail("A new booking does not overtake a waiting one; promote or cancel booking %lld first.",
 						   (long long) result->waiting_id),
 				 errtableconstraint(rel, result->timeline ? "booking_no_overlap" : "booking_capacity")));
@@ -769,12 +771,12 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 		if (result->peak.row_id != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_EXCLUSION_VIOLATION),
-					 errmsg("booking conflicts with %s %lld on resource %lld",
+					 errmsg("booking conflicts with %s %s on resource %s",
 							result->peak.row_is_block ? "block" : "booking",
-							(long long) result->peak.row_id, (long long) result->resource_id),
-					 errdetail("%s %lld holds %s; at %s, %d of capacity %d are taken and %d more were requested for %s.",
+							pair_row_text(pair, result->peak.row_id), resource),
+					 errdetail("%s %s holds %s; at %s, %d of capacity %d are taken and %d more were requested for %s.",
 							   result->peak.row_is_block ? "Block" : "Booking",
-							   (long long) result->peak.row_id,
+							   pair_row_text(pair, result->peak.row_id),
 							   span_to_cstring(result->peak.row_span),
 							   pstrdup(timestamptz_to_str(result->peak.at)),
 							   result->peak.load, result->capacity, result->requested,
@@ -782,8 +784,8 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 					 errtableconstraint(rel, "booking_no_overlap")));
 		ereport(ERROR,
 				(errcode(ERRCODE_EXCLUSION_VIOLATION),
-				 errmsg("resource %lld has not enough free spots over the range",
-						(long long) result->resource_id),
+				 errmsg("resource %s has not enough free spots over the range",
+						resource),
 				 errdetail("Capacity is %d, requested is %d for %s.", result->capacity,
 						   result->requested, span_to_cstring(result->wanted)),
 				 errtableconstraint(rel, "booking_no_overlap")));
@@ -791,7 +793,7 @@ engine_report_refusal(BookingPair *pair, Relation rel, const AdmitResult *result
 
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("resource %lld has not enough free spots", (long long) result->resource_id),
+			 errmsg("resource %s has not enough free spots", resource),
 			 errdetail("Capacity is %d, reserved is %d, requested is %d.",
 					   result->capacity, result->reserved, result->requested),
 			 errtableconstraint(rel, "booking_capacity")));

@@ -111,7 +111,11 @@ name_datum(const char *str)
 	return NameGetDatum(result);
 }
 
-/* The type of a column the pair names; 42703 when the table has no such column. */
+/*
+ * The type of a column the pair names; 42703 when the table has no such column.  A generated
+ * column is refused (0A000): the engine's BEFORE triggers see a row before PostgreSQL computes
+ * its generated columns.
+ */
 static Oid
 column_type(Oid relid, const char *column, const char *role)
 {
@@ -122,6 +126,13 @@ column_type(Oid relid, const char *column, const char *role)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of table %s does not exist", column, table_name(relid)),
 				 errdetail("It was named as the %s.", role)));
+	if (get_attgenerated(relid, att) != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of table %s is a generated column", column, table_name(relid)),
+				 errdetail("It was named as the %s; the engine's triggers run before PostgreSQL computes generated columns.",
+						   role),
+				 errhint("Use a plain column that the application writes.")));
 	return get_atttype(relid, att);
 }
 
@@ -212,6 +223,23 @@ foreign_key_column(Oid child, Oid parent)
 	return result;
 }
 
+/*
+ * A key: an integer, a uuid, or text (Prisma's String ids); 42804 otherwise.  The engine knows
+ * a key that is not an integer by its 64-bit hash (see pair_key_handle()).
+ */
+static void
+check_key_type(Oid relid, const char *column, Oid type, const char *role)
+{
+	Oid			base = getBaseType(type);
+
+	if (!is_integer_type(type) && base != UUIDOID && base != TEXTOID && base != VARCHAROID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table %s must be an integer, uuid or text, not %s",
+						column, table_name(relid), format_type_be(type)),
+				 errdetail("It was named as the %s.", role)));
+}
+
 static void
 check_interval(const char *what, const Interval *iv, bool positive)
 {
@@ -249,20 +277,17 @@ check_spec(PairSpec *s, bool fill_defaults)
 				 errmsg("table %s has no one-column primary key", table_name(s->parent)),
 				 errhint("Name its key column with parent_key.")));
 	key_type = column_type(s->parent, s->parent_key, "parent's key");
-	if (!is_integer_type(key_type))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("column \"%s\" of table %s is of type %s; booking keys must be smallint, integer or bigint",
-						s->parent_key, table_name(s->parent), format_type_be(key_type)),
-				 errdetail("It was named as the parent's key.")));
+	check_key_type(s->parent, s->parent_key, key_type, "parent's key");
 	if (s->child_parent == NULL && fill_defaults)
 		s->child_parent = foreign_key_column(s->child, s->parent);
 	fk_type = column_type(s->child, s->child_parent, "child's reference to the parent");
-	if (!is_integer_type(fk_type))
+	if (is_integer_type(key_type) ? !is_integer_type(fk_type) : fk_type != key_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of table %s must be smallint, integer or bigint, not %s",
-						s->child_parent, table_name(s->child), format_type_be(fk_type)),
+				 errmsg("column \"%s\" of table %s must be %s, not %s",
+						s->child_parent, table_name(s->child),
+						is_integer_type(key_type) ? "smallint, integer or bigint"
+						: format_type_be(key_type), format_type_be(fk_type)),
 				 errdetail("It references the parent's key \"%s\", of type %s.", s->parent_key,
 						   format_type_be(key_type))));
 	if (s->child_key == NULL && fill_defaults)
@@ -272,7 +297,8 @@ check_spec(PairSpec *s, bool fill_defaults)
 				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
 				 errmsg("table %s has no one-column primary key", table_name(s->child)),
 				 errhint("Name its key column with child_key.")));
-	expect_integer(s->child, s->child_key, "child's key", false);
+	check_key_type(s->child, s->child_key,
+				   column_type(s->child, s->child_key, "child's key"), "child's key");
 
 	/* capacity and counter */
 	if (s->capacity_column == NULL && !s->has_capacity && fill_defaults &&

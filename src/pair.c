@@ -19,6 +19,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
 #include "nodes/makefuncs.h"
@@ -30,6 +31,10 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/typcache.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -53,6 +58,10 @@ static Oid	pair_table_relid = InvalidOid;
  * further up the stack may still be executing one of those plans.
  */
 static List *retired_cxts = NIL;
+
+/* The keys that are not integers seen in this transaction (see pair_key_handle()). */
+static MemoryContext keys_cxt = NULL;
+static HTAB *keys_map = NULL;
 static List *retired_plans = NIL;
 
 static void load_pairs(void);
@@ -107,6 +116,11 @@ void
 pair_xact_end(void)
 {
 	ListCell   *lc;
+
+	/* the keys seen in the transaction */
+	if (keys_cxt != NULL)
+		MemoryContextReset(keys_cxt);
+	keys_map = NULL;
 
 	foreach(lc, retired_plans)
 		SPI_freeplan((SPIPlanPtr) lfirst(lc));
@@ -468,6 +482,7 @@ fill_pairs(MemoryContext cxt)
 		}
 
 		p->child_key_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 8));
+		p->child_key_type = get_atttype(p->child_relid, p->child_key_att);
 		if (get_atttype(p->child_relid, p->child_key_att) == INT8OID)
 			p->child_key_index = key_index_of(p->child_relid, p->child_key_att);
 		p->child_parent_att = column_of(p->id, p->child_relid, SPI_getvalue(tup, desc, 9));
@@ -753,9 +768,15 @@ pair_plan(BookingPair *pair, PairPlan which)
 	Oid			argtypes[4] = {INT8OID, INT4OID, InvalidOid, InvalidOid};
 	int			nargs = 0;
 	SPIPlanPtr	plan;
+	/* keys as the engine reads them back: an integer as int8, any other key as it is */
+	const char *key_cast = pair_key_is_integer(pair->parent_key_type) ? "::pg_catalog.int8" : "";
+	const char *row_cast = pair_key_is_integer(pair->child_key_type) ? "::pg_catalog.int8" : "";
 
 	if (pair->plans[which] != NULL)
 		return pair->plans[which];
+	/* $1 is a parent's key: an integer key bound as int8, any other as its own type */
+	if (!pair_key_is_integer(pair->parent_key_type))
+		argtypes[0] = pair->parent_key_type;
 
 	initStringInfo(&sql);
 	switch (which)
@@ -825,8 +846,8 @@ pair_plan(BookingPair *pair, PairPlan which)
 			break;
 		case PLAN_TIMELINE_LIST:
 			appendStringInfo(&sql,
-							 "SELECT %s::pg_catalog.int8, %s, %s, %s, %s FROM %s WHERE %s ORDER BY 1",
-							 pair->parent_key_sql, pair->capacity_sql, pair->buffer_before_sql,
+							 "SELECT %s%s, %s, %s, %s, %s FROM %s WHERE %s ORDER BY 1",
+							 pair->parent_key_sql, key_cast, pair->capacity_sql, pair->buffer_before_sql,
 							 pair->buffer_after_sql, pair->counter_sql, pair->parent_sql,
 							 pair->timeline_sql ? pair->timeline_sql : "false");
 			nargs = 0;
@@ -834,11 +855,12 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_CANDIDATES:
 			if (pair->during_sql == NULL)
 				elog(ERROR, "booking pair %d has no range column", pair->id);
+			/* $4: the row itself, left out (NULL: none; see near_rows_query()) */
 			appendStringInfo(&sql,
-							 "SELECT %s::pg_catalog.int8, %s, %s, %s FROM %s"
+							 "SELECT %s%s, %s, %s, %s FROM %s"
 							 " WHERE %s"
-							 "   AND %s = $1 AND %s AND %s <> $4",
-							 pair->child_key_sql, pair->during_sql, pair->spots_sql,
+							 "   AND %s = $1 AND %s AND %s IS DISTINCT FROM $4",
+							 pair->child_key_sql, row_cast, pair->during_sql, pair->spots_sql,
 							 pair->is_block_sql, pair->child_sql,
 							 pair->overlap_sql, pair->child_parent_sql, pair->consuming_sql,
 							 pair->child_key_sql);
@@ -849,7 +871,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 								 pair->status_sql, pair->expires_sql);
 			argtypes[1] = TIMESTAMPTZOID;
 			argtypes[2] = TIMESTAMPTZOID;
-			argtypes[3] = INT8OID;
+			argtypes[3] = pair_key_is_integer(pair->child_key_type) ? INT8OID : pair->child_key_type;
 			nargs = 4;
 			break;
 		case PLAN_GROW:
@@ -906,7 +928,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 		case PLAN_VERIFY:
 			/* the parent's figures in a derived table: the pair's constants need no alias */
 			appendStringInfo(&sql,
-							 "SELECT p.k::pg_catalog.int8, p.cap, p.ctr,"
+							 "SELECT p.k%s, p.cap, p.ctr,"
 							 " COALESCE(c.n, 0)::pg_catalog.int4, p.tl"
 							 " FROM (SELECT %s AS k, %s AS cap, %s AS ctr, %s AS tl FROM %s) p"
 							 " LEFT JOIN"
@@ -915,6 +937,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 " WHERE p.ctr IS DISTINCT FROM COALESCE(c.n, 0)"
 							 " OR (NOT p.tl AND p.ctr > p.cap)"
 							 " ORDER BY 1",
+							 key_cast,
 							 pair->parent_key_sql, pair->capacity_sql, pair->counter_sql,
 							 pair->timeline_sql, pair->parent_sql,
 							 pair->child_parent_sql, pair->spots_sql, pair->child_sql,
@@ -1001,8 +1024,8 @@ pair_plan(BookingPair *pair, PairPlan which)
  * SPI.  Returns the SPI code.
  */
 int
-pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,
-					  bool latest)
+pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, const char *nulls,
+					  long count, bool latest)
 {
 	Oid			save_userid;
 	int			save_sec;
@@ -1015,10 +1038,10 @@ pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count
 	PG_TRY();
 	{
 		if (latest)
-			ret = SPI_execute_snapshot(pair_plan(pair, which), args, NULL, GetLatestSnapshot(),
+			ret = SPI_execute_snapshot(pair_plan(pair, which), args, nulls, GetLatestSnapshot(),
 									   InvalidSnapshot, false, false, count);
 		else
-			ret = SPI_execute_plan(pair_plan(pair, which), args, NULL, false, count);
+			ret = SPI_execute_plan(pair_plan(pair, which), args, nulls, false, count);
 	}
 	PG_FINALLY();
 	{
@@ -1026,6 +1049,145 @@ pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count
 	}
 	PG_END_TRY();
 	return ret;
+}
+
+/*
+ * Keys that are not integers (a uuid, or text such as Prisma's String ids).  The engine knows
+ * every resource and row by an int64: for such a key, its 64-bit hash, the same in every backend
+ * (so advisory lock keys and the order of locks agree everywhere).  This map, kept for the
+ * transaction, gives the key itself back for statements and messages; two different keys with
+ * one hash in one transaction raise an error rather than be taken for one another.
+ */
+typedef struct KeyEntry
+{
+	int64		handle;			/* hash key: must be first */
+	Oid			type;
+	Datum		value;
+} KeyEntry;
+
+/* Whether a key column of this type is an integer the engine uses as it is. */
+bool
+pair_key_is_integer(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+/* The engine's int64 for a key value of the given type (a registered hash unless an integer). */
+int64
+pair_key_handle(Datum value, Oid type)
+{
+	TypeCacheEntry *tc;
+	int64		handle;
+	KeyEntry   *e;
+	bool		found;
+	int16		typlen;
+	bool		typbyval;
+
+	if (pair_key_is_integer(type))
+		return pair_integer(value, type);
+	tc = lookup_type_cache(type, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+	if (!OidIsValid(tc->hash_extended_proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("booking keys of type %s are not supported", format_type_be(type)),
+				 errdetail("A key must be an integer or a type with a hash function.")));
+	handle = DatumGetInt64(FunctionCall2Coll(&tc->hash_extended_proc_finfo, C_COLLATION_OID,
+											 value, Int64GetDatum(0x626f6f6b696e67)));
+	if (handle == 0)
+		handle = 1;				/* 0 means "none" to the engine */
+	if (keys_map == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (keys_cxt == NULL)
+			keys_cxt = AllocSetContextCreate(TopMemoryContext, "booking keys",
+											 ALLOCSET_SMALL_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(KeyEntry);
+		ctl.hcxt = keys_cxt;
+		keys_map = hash_create("booking keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	get_typlenbyval(type, &typlen, &typbyval);
+	e = hash_search(keys_map, &handle, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(keys_cxt);
+
+		e->type = type;
+		e->value = datumCopy(value, typbyval, typlen);
+		MemoryContextSwitchTo(old);
+	}
+	else if (e->type != type || !datumIsEqual(e->value, value, typbyval, typlen))
+	{
+		Oid			typoutput;
+		bool		varlena;
+
+		getTypeOutputInfo(type, &typoutput, &varlena);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("two booking keys have the same 64-bit hash"),
+				 errdetail("Keys %s and %s of type %s; a transaction cannot use both.",
+						   OidOutputFunctionCall(typoutput, value),
+						   pair_handle_text(handle, type), format_type_be(type))));
+	}
+	return handle;
+}
+
+/* A key as a pair's statement returned it (an integer cast to int8, any other as it is). */
+int64
+pair_selected_key(Datum value, Oid type)
+{
+	return pair_key_is_integer(type) ? DatumGetInt64(value) : pair_key_handle(value, type);
+}
+
+/* The key an int64 of the engine stands for, as a value of the column's type. */
+Datum
+pair_handle_datum(int64 handle, Oid type)
+{
+	KeyEntry   *e;
+
+	if (pair_key_is_integer(type))
+		return Int64GetDatum(handle);
+	e = keys_map != NULL ? hash_search(keys_map, &handle, HASH_FIND, NULL) : NULL;
+	if (e == NULL)
+		elog(ERROR, "booking key %lld of type %s is not known in this transaction",
+			 (long long) handle, format_type_be(type));
+	return e->value;
+}
+
+/* The key an int64 of the engine stands for, as text for a message. */
+char *
+pair_handle_text(int64 handle, Oid type)
+{
+	Oid			typoutput;
+	bool		varlena;
+
+	if (pair_key_is_integer(type))
+		return psprintf("%lld", (long long) handle);
+	getTypeOutputInfo(type, &typoutput, &varlena);
+	return OidOutputFunctionCall(typoutput, pair_handle_datum(handle, type));
+}
+
+/* The parent key named by one of the engine's int64s, for a message. */
+char *
+pair_resource_text(BookingPair *pair, int64 resource_id)
+{
+	return pair_handle_text(resource_id, pair->parent_key_type);
+}
+
+/* The child row named by one of the engine's int64s, for a message. */
+char *
+pair_row_text(BookingPair *pair, int64 row_id)
+{
+	return pair_handle_text(row_id, pair->child_key_type);
+}
+
+/* The parent key named by one of the engine's int64s, as a statement's $1 (see pair_plan). */
+Datum
+pair_resource_datum(BookingPair *pair, int64 resource_id)
+{
+	return pair_handle_datum(resource_id, pair->parent_key_type);
 }
 
 /*

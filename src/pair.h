@@ -74,6 +74,7 @@ typedef struct BookingPair
 	Oid			parent_owner;	/* the engine writes the counter as this role */
 	Oid			child_owner;	/* and expires holds as this one */
 	Oid			parent_key_type;	/* type of the parent's key column */
+	Oid			child_key_type;	/* type of the child's key column */
 	Oid			parent_key_index;	/* unique btree index on the key alone, or InvalidOid */
 	Oid			child_key_index;	/* the same on the child's bigint key, or InvalidOid */
 	Oid			parent_guard_func;	/* booking.resource_guard(), the engine's own trigger */
@@ -163,6 +164,14 @@ extern int	pair_count(void);
 extern BookingPair *pair_at(int index);
 
 extern int64 pair_integer(Datum value, Oid type);
+extern bool pair_key_is_integer(Oid type);
+extern int64 pair_key_handle(Datum value, Oid type);
+extern Datum pair_handle_datum(int64 handle, Oid type);
+extern int64 pair_selected_key(Datum value, Oid type);
+extern char *pair_handle_text(int64 handle, Oid type);
+extern char *pair_resource_text(BookingPair *pair, int64 resource_id);
+extern char *pair_row_text(BookingPair *pair, int64 row_id);
+extern Datum pair_resource_datum(BookingPair *pair, int64 resource_id);
 extern int	pair_label_index(Datum value, bool isnull, Oid type, const Oid *enum_oids,
 							 const char *const *labels, int n);
 extern bool pair_status_consumes(BookingPair *pair, Datum status, bool isnull);
@@ -170,8 +179,8 @@ extern BookingState pair_state(BookingPair *pair, Datum status, bool isnull);
 extern void pair_invalidate(void);
 extern bool pair_kind_is_block(BookingPair *pair, Datum kind, bool isnull, Oid kind_type);
 extern SPIPlanPtr pair_plan(BookingPair *pair, PairPlan which);
-extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args, long count,
-								  bool latest);
+extern int	pair_execute_as_owner(BookingPair *pair, PairPlan which, Datum *args,
+								  const char *nulls, long count, bool latest);
 
 /*
  * A scan of the child's rows through one of its indexes, straight through the access methods

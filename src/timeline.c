@@ -176,14 +176,14 @@ static bool
 read_rule(BookingPair *pair, PairPlan which, int64 resource_id, bool *is_timeline,
 		  TimelineRule *rule)
 {
-	Datum		args[1] = {Int64GetDatum(resource_id)};
+	Datum		args[1] = {pair_resource_datum(pair, resource_id)};
 	int			ret;
 	bool		isnull;
 	HeapTuple	tup;
 	TupleDesc	desc;
 	Datum		d;
 
-	ret = pair_execute_as_owner(pair, which, args, 1, false);
+	ret = pair_execute_as_owner(pair, which, args, NULL, 1, false);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "locking the resource failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -311,12 +311,17 @@ near_rows_query(BookingPair *pair, int64 resource_id, Span search, int64 exclude
 	uint64		i;
 	int			n = 0;
 	NearRow    *rows;
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 
-	args[0] = Int64GetDatum(resource_id);
+	args[0] = pair_resource_datum(pair, resource_id);
 	args[1] = TimestampTzGetDatum(search.lo);
 	args[2] = TimestampTzGetDatum(search.hi);
-	args[3] = Int64GetDatum(exclude_row);
-	ret = pair_execute_as_owner(pair, PLAN_CANDIDATES, args, 0, decide);
+	/* the row itself (a reschedule is one step), or none: NULL */
+	if (exclude_row != 0)
+		args[3] = pair_handle_datum(exclude_row, pair->child_key_type);
+	else
+		nulls[3] = 'n';
+	ret = pair_execute_as_owner(pair, PLAN_CANDIDATES, args, nulls, 0, decide);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "looking up overlapping bookings failed: %s", SPI_result_code_string(ret));
 	rows = palloc(sizeof(NearRow) * (SPI_processed + 1));
@@ -331,7 +336,7 @@ near_rows_query(BookingPair *pair, int64 resource_id, Span search, int64 exclude
 		d = SPI_getbinval(tup, desc, 2, &isnull);
 		if (isnull || !span_from_range(d, &rows[n].span, &why))
 			continue;
-		rows[n].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		rows[n].id = pair_selected_key(SPI_getbinval(tup, desc, 1, &isnull), pair->child_key_type);
 		d = SPI_getbinval(tup, desc, 3, &isnull);
 		rows[n].spots = isnull ? 1 : DatumGetInt32(d);
 		d = SPI_getbinval(tup, desc, 4, &isnull);

@@ -130,13 +130,14 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	else
 	{
 		claim->has_resource = true;
-		claim->resource_id =
-			pair_integer(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
+		/* an integer reference whatever its width; any other key in the parent key's type */
+		claim->resource_id = pair_key_is_integer(pair->parent_key_type)
+			? pair_integer(value, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid)
+			: pair_key_handle(value, pair->parent_key_type);
 	}
 
 	value = heap_getattr(tuple, pair->child_key_att, desc, &isnull);
-	claim->row_id = isnull ? 0 :
-		pair_integer(value, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
+	claim->row_id = isnull ? 0 : pair_key_handle(value, pair->child_key_type);
 
 	/*
 	 * A range makes the row a timeline booking, judged at every instant; whether the resource
@@ -178,8 +179,8 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("a booking's time range must be bounded and not empty"),
-					 errdetail("The range given for resource %lld cannot be booked: %s.",
-							   (long long) claim->resource_id, why),
+					 errdetail("The range given for resource %s cannot be booked: %s.",
+							   pair_resource_text(pair, claim->resource_id), why),
 					 errtable(rel)));
 		else if (present)
 			claim->consumes = false;	/* an old row with a range no rule can judge */
@@ -441,7 +442,7 @@ check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTup
 
 	if (was != is)
 	{
-		Datum		args[1] = {Int64GetDatum(resource_id)};
+		Datum		args[1] = {pair_resource_datum(pair, resource_id)};
 		bool		n;
 		int32		taken;
 
@@ -454,8 +455,8 @@ check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTup
 		if (taken > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("resource %lld cannot become a %s resource while it has bookings",
-							(long long) resource_id, is ? "timeline" : "pool"),
+					 errmsg("resource %s cannot become a %s resource while it has bookings",
+							pair_resource_text(pair, resource_id), is ? "timeline" : "pool"),
 					 errdetail("%d spots are taken under the %s rule.", taken, was ? "timeline" : "pool"),
 					 errhint("Cancel or move its bookings first.")));
 		return;
@@ -482,8 +483,8 @@ check_timeline_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTup
 	if (peak.load > capacity)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("capacity of resource %lld cannot be lower than its bookings at every instant",
-						(long long) resource_id),
+				 errmsg("capacity of resource %s cannot be lower than its bookings at every instant",
+						pair_resource_text(pair, resource_id)),
 				 errdetail("Capacity would be %d; at %s, %d spots are taken with the buffers as they would be.",
 						   capacity, timestamptz_to_str(peak.at), peak.load),
 				 errtableconstraint(rel, "booking_capacity")));
@@ -623,15 +624,14 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && !isnull && !cap_null &&
 		!engine_writing_counter())
 		check_timeline_change(pair, rel, trigdata->tg_trigtuple, newtup,
-							  pair_integer(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid),
-							  capacity);
+							  pair_key_handle(key, pair->parent_key_type), capacity);
 	if (row_timeline(pair, rel, newtup))
 		return PointerGetDatum(newtup);		/* its counter is no measure of its capacity */
 	if (!cap_null && !counter_null && counter > capacity && !engine_writing_counter())
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("capacity of resource %lld cannot be lower than its reserved spots",
-						isnull ? 0LL : (long long) pair_integer(key, TupleDescAttr(RelationGetDescr(rel), pair->parent_key_att - 1)->atttypid)),
+				 errmsg("capacity of resource %s cannot be lower than its reserved spots",
+						isnull ? "0" : pair_resource_text(pair, pair_key_handle(key, pair->parent_key_type))),
 				 errdetail("Capacity would be %d, reserved is %d.", capacity, counter),
 				 errtableconstraint(rel, "booking_capacity")));
 

@@ -113,7 +113,7 @@ static bool
 promote_row(BookingPair *pair, int64 booking_id)
 {
 	Datum		args[1] = {Int64GetDatum(booking_id)};
-	int			ret = pair_execute_as_owner(pair, PLAN_PROMOTE, args, 0, false);
+	int			ret = pair_execute_as_owner(pair, PLAN_PROMOTE, args, NULL, 0, false);
 
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "promoting booking %lld failed: %s", (long long) booking_id,
@@ -149,7 +149,7 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 	if (check_setting && !waitlist_auto_promote(resource_id))
 		return 0;
 
-	ret = pair_execute_as_owner(pair, PLAN_WAITING, args, 0, true);
+	ret = pair_execute_as_owner(pair, PLAN_WAITING, args, NULL, 0, true);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the waitlist failed: %s", SPI_result_code_string(ret));
 	n = SPI_processed;
@@ -210,7 +210,7 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 			int32		reserved;
 
 			/* the first that does not fit stops the line */
-			ret = pair_execute_as_owner(pair, PLAN_PEEK, pargs, 1, true);
+			ret = pair_execute_as_owner(pair, PLAN_PEEK, pargs, NULL, 1, true);
 			if (ret != SPI_OK_SELECT || SPI_processed != 1)
 				break;
 			capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -84,14 +84,14 @@ SELECT is(pg_get_function_arguments('booking.availability(bigint, tstzrange)'::r
 -- verify
 SELECT has_function('booking', 'verify', ARRAY[]::text[], 'verify() exists');
 SELECT is(pg_get_function_result('booking.verify()'::regprocedure),
-          'TABLE(pair integer, resource_id bigint, capacity integer, spots_reserved integer, counted integer, problem text)',
-          'verify() returns TABLE(pair, resource_id, capacity, spots_reserved, counted, problem)');
+          'TABLE(pair integer, resource_id bigint, capacity integer, spots_reserved integer, counted integer, problem text, resource_key text)',
+          'verify() returns TABLE(pair, resource_id, capacity, spots_reserved, counted, problem, resource_key)');
 
 -- repair
 SELECT has_function('booking', 'repair', ARRAY[]::text[], 'repair() exists');
 SELECT is(pg_get_function_result('booking.repair()'::regprocedure),
-          'TABLE(pair integer, resource_id bigint, old_reserved integer, new_reserved integer)',
-          'repair() returns TABLE(pair, resource_id, old_reserved, new_reserved)');
+          'TABLE(pair integer, resource_id bigint, old_reserved integer, new_reserved integer, resource_key text)',
+          'repair() returns TABLE(pair, resource_id, old_reserved, new_reserved, resource_key)');
 SELECT volatility_is('booking', 'repair', ARRAY[]::text[], 'volatile', 'repair() is volatile');
 
 -- reset
