@@ -406,13 +406,15 @@ CREATE FUNCTION @extschema@.book_slot(
 	hold interval DEFAULT NULL,
 	waitlist boolean DEFAULT NULL,
 	idempotency_key text DEFAULT NULL,
-	meta jsonb DEFAULT NULL)
+	meta jsonb DEFAULT NULL,
+	managed regclass DEFAULT NULL,
+	resource_key text DEFAULT NULL)
 RETURNS @extschema@.result
 LANGUAGE c
 VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'booking_book_slot';
-COMMENT ON FUNCTION @extschema@.book_slot(bigint, integer, pg_catalog.tstzrange, text, interval, boolean, text, jsonb) IS
-	'books spots on a resource under its lock: returns ok with the booking, or ok = false with the reason; misuse raises';
+COMMENT ON FUNCTION @extschema@.book_slot(bigint, integer, pg_catalog.tstzrange, text, interval, boolean, text, jsonb, regclass, text) IS
+	'books spots on a resource under its lock: returns ok with the booking, or ok = false with the reason; misuse raises; with managed, on a table pair put under the engine by manage()';
 
 CREATE FUNCTION @extschema@.book_many(
 	resource_ids bigint[],

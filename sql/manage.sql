@@ -333,6 +333,55 @@ SELECT * FROM booking.verify();
 SELECT booking.unmanage('"Seat"'), booking.unmanage('slots_u');
 DROP TABLE "Seat", "Workshop", slots_u, rooms_u;
 
+-- 14. book_slot() on a managed pair: the same decision, a refusal returned instead of raised; meta
+-- gives the row's other columns; the alternatives of a refused time slot
+CREATE TABLE "Talk" (id serial PRIMARY KEY, capacity integer NOT NULL, "spotsReserved" integer NOT NULL DEFAULT 0);
+CREATE TABLE "Seat" (id serial PRIMARY KEY, "talkId" integer NOT NULL REFERENCES "Talk" (id),
+	"userId" integer NOT NULL, "spotsCount" integer NOT NULL DEFAULT 1, status text NOT NULL DEFAULT 'PENDING');
+INSERT INTO "Talk" (capacity) VALUES (3);
+SELECT count(*) FROM booking.manage('"Talk"', '"Seat"', counter_column => 'spotsReserved',
+									spots_column => 'spotsCount', consuming => '{CONFIRMED,PENDING}');
+SELECT ok, booking_id, status, resource_id, spots, available, reason
+  FROM booking.book_slot(1, 2, managed => '"Seat"', meta => '{"userId": 7}');
+SELECT ok, booking_id, resource_id, spots, available, reason
+  FROM booking.book_slot(NULL, 2, managed => '"Talk"', resource_key => '1', meta => '{"userId": 8}');
+SELECT ok, booking_id, resource_id, spots, available, reason
+  FROM booking.book_slot(1, 1, managed => '"Seat"', meta => '{"userId": 9, "status": "PENDING"}');
+SELECT id, "talkId", "userId", "spotsCount", status FROM "Seat" ORDER BY id;
+SELECT id, capacity, "spotsReserved" FROM "Talk";
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, managed => '"Seat"', meta => '{"nope": 1}')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, managed => '"Seat"', meta => '[1]')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, managed => '"Seat"', hold => '1 minute')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, managed => '"Seat"', idempotency_key => 'k')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, '[2030-01-01, 2030-01-02)', managed => '"Seat"', meta => '{"userId": 1}')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(99, 1, managed => '"Seat"', meta => '{"userId": 1}')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, resource_key => '1')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, managed => 'booking.booking')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, managed => 'pg_class')$$);
+
+CREATE TABLE studios (id uuid PRIMARY KEY);
+CREATE TABLE classes_u (id bigserial PRIMARY KEY, studio_id uuid NOT NULL REFERENCES studios, at timestamp,
+	status text NOT NULL DEFAULT 'ok');
+INSERT INTO studios VALUES ('00000000-0000-4000-8000-0000000000aa');
+SELECT count(*) FROM booking.manage('studios', 'classes_u', fixed_capacity => 1, start_column => 'at',
+									duration => '1 hour', consuming => '{ok}');
+SELECT ok, booking_id, resource_id, during, available, reason, alternatives
+  FROM booking.book_slot(NULL, 1, '[2030-01-01 10:00, 2030-01-01 11:00)', managed => 'classes_u',
+						 resource_key => '00000000-0000-4000-8000-0000000000aa');
+SELECT ok, booking_id, resource_id, during, available, reason, alternatives
+  FROM booking.book_slot(NULL, 1, '[2030-01-01 10:30, 2030-01-01 11:30)', managed => 'classes_u',
+						 resource_key => '00000000-0000-4000-8000-0000000000aa');
+SELECT pg_temp.try($$SELECT booking.book_slot(NULL, 1, '[2030-01-01 12:00, 2030-01-01 12:30)', managed => 'classes_u', resource_key => '00000000-0000-4000-8000-0000000000aa')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(NULL, 1, managed => 'classes_u', resource_key => '00000000-0000-4000-8000-0000000000aa')$$);
+SELECT pg_temp.try($$SELECT booking.book_slot(1, 1, '[2030-01-01 12:00, 2030-01-01 13:00)', managed => 'classes_u')$$);
+-- a consuming row with no start on time slots is refused; one that takes nothing goes in
+SELECT pg_temp.try($$INSERT INTO classes_u (studio_id, at) VALUES ('00000000-0000-4000-8000-0000000000aa', NULL)$$);
+SELECT pg_temp.try($$INSERT INTO classes_u (studio_id, at, status) VALUES ('00000000-0000-4000-8000-0000000000aa', NULL, 'off')$$);
+SELECT studio_id, at, status FROM classes_u ORDER BY id;
+SELECT * FROM booking.verify();
+SELECT booking.unmanage('"Seat"'), booking.unmanage('classes_u');
+DROP TABLE "Seat", "Talk", classes_u, studios;
+
 -- leave no managed table behind for the files that run next
 SELECT booking.unmanage('"Registration"'), booking.unmanage('sessions'), booking.unmanage('games');
 DROP TABLE "Registration", "Event", tickets, shows, nokey, uuid_child, uuid_parent, sessions,

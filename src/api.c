@@ -610,15 +610,24 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	bool		isnull[RESULT_NATTS];
 	DirectBooking row;
 
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	/* an application's tables put under the engine by manage() */
+	if (PG_NARGS() > 8 && !PG_ARGISNULL(8))
+		PG_RETURN_DATUM(book_slot_managed(fcinfo, tupdesc));
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_key needs managed"),
+				 errdetail("The extension's own resources are named by resource_id.")));
+
 	require_arg(fcinfo, 0, "resource_id");
 	resource_id = PG_GETARG_INT64(0);
 	spots = spots_arg(fcinfo, 1);
 	memset(args, 0, sizeof(args));
 	holder = holder_arg(fcinfo, 3);
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
 
 	pair = pair_by_id(BOOKING_OWN_PAIR);
 

@@ -45,6 +45,9 @@ extern Tuplestorestate *begin_materialize(FunctionCallInfo fcinfo, TupleDesc *de
 /* api.c, shared with book_many() and manage() */
 struct BookingPair;
 extern void verify_pair(struct BookingPair *pair, Tuplestorestate *store, TupleDesc desc);
+
+/* manage.c: book_slot() on a managed pair */
+extern Datum book_slot_managed(FunctionCallInfo fcinfo, TupleDesc tupdesc);
 struct SoftAdmission;
 struct AdmitResult;
 extern int	insert_softly(struct BookingPair *pair, struct SoftAdmission *soft, SPIPlanPtr plan,

@@ -36,6 +36,8 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -45,7 +47,9 @@
 
 #include "compat.h"
 #include "api.h"
+#include "engine.h"
 #include "pair.h"
+#include "timeline.h"
 
 PG_FUNCTION_INFO_V1(booking_manage);
 PG_FUNCTION_INFO_V1(booking_unmanage);
@@ -1015,4 +1019,260 @@ booking_drop_watch(PG_FUNCTION_ARGS)
 		pair_invalidate();
 	SPI_finish();
 	PG_RETURN_NULL();
+}
+
+/* One "column": value pair of the new row's JSON object. */
+static void
+append_field(StringInfo buf, BookingPair *pair, AttrNumber att, const char *value)
+{
+	if (buf->len > 1)
+		appendStringInfoString(buf, ", ");
+	escape_json(buf, get_attname(pair->child_relid, att, false));
+	appendStringInfoString(buf, ": ");
+	escape_json(buf, value);
+}
+
+/*
+ * The range columns of book_slot()'s row on a managed pair, from its during argument: the range
+ * itself, or its bounds as start and end, or its start when the pair's bookings all last the
+ * pair's duration (which the range must then last).  22023 for a range on a pool pair, or one
+ * that is empty, unbounded or of another length; 22004 for none on time slots.
+ */
+static void
+append_range(StringInfo buf, BookingPair *pair, FunctionCallInfo fcinfo)
+{
+	Span		span;
+	const char *why;
+	Oid			out = pair->start_type == TIMESTAMPOID ? F_TIMESTAMP_OUT : F_TIMESTAMPTZ_OUT;
+
+	if (pair->during_sql == NULL)
+	{
+		if (!PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a booking of table %s cannot have a time range", pair->child_sql),
+					 errdetail("Its pair is a pool: one capacity for the whole resource.")));
+		return;
+	}
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a booking of table %s needs a time range", pair->child_sql),
+				 errdetail("Its pair holds capacity at every instant; \"during\" must be a bounded range.")));
+	if (!span_from_range(PG_GETARG_DATUM(2), &span, &why))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a booking's time range must be bounded and not empty"),
+				 errdetail("The range given cannot be booked: %s.", why)));
+	if (pair->during_att != InvalidAttrNumber)
+	{
+		append_field(buf, pair, pair->during_att,
+					 OidOutputFunctionCall(F_RANGE_OUT, PG_GETARG_DATUM(2)));
+		return;
+	}
+	append_field(buf, pair, pair->start_att,
+				 OidOutputFunctionCall(out, TimestampTzGetDatum(span.lo)));
+	if (pair->end_att != InvalidAttrNumber)
+		append_field(buf, pair, pair->end_att,
+					 OidOutputFunctionCall(out, TimestampTzGetDatum(span.hi)));
+	else if (span.hi - span.lo != pair->duration)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every booking of table %s lasts %s", pair->child_sql,
+						OidOutputFunctionCall(F_INTERVAL_OUT,
+											  IntervalPGetDatum(&(Interval) {.time = pair->duration}))),
+				 errdetail("The range given lasts %s.",
+						   OidOutputFunctionCall(F_INTERVAL_OUT,
+												 IntervalPGetDatum(&(Interval) {.time = span.hi - span.lo})))));
+}
+
+/*
+ * book_slot(..., managed => table, resource_key => key): book_slot() on a managed pair.  Writes
+ * the child's row with an INSERT whose trigger decides through the same admission code, with the
+ * hand-over armed, so that a refusal comes back as ok = false with its reason (and, on time
+ * slots, the alternatives) instead of an error.  The row's parent is resource_key (the parent
+ * key as text, any key type) or resource_id (an integer key); its spots, status (the pair's
+ * first consuming value, unless meta gives one) and range are the call's; meta gives the child's
+ * other columns as a JSON object.  Holds, waiting lines, idempotency keys and holders are the
+ * extension's own tables' (0A000), and so is the audit.  booking_id and resource_id are the
+ * keys when they are integers; status is NULL (the application's value is in its row).
+ */
+Datum
+book_slot_managed(FunctionCallInfo fcinfo, TupleDesc tupdesc)
+{
+	Oid			relid = PG_GETARG_OID(8);
+	BookingPair *pair = pair_by_child(relid);
+	int32		spots;
+	Datum		key;
+	int64		resource_id;
+	Datum		row;
+	StringInfoData ours;
+	StringInfoData cols;
+	StringInfoData sql;
+	SoftAdmission soft;
+	Datum		values[RESULT_NATTS];
+	bool		isnull[RESULT_NATTS];
+	Oid			argtype = JSONBOID;
+	SPIPlanPtr	plan;
+	int			ret;
+	bool		inserted;
+	int64		booking_id = 0;
+	bool		booking_id_null = true;
+	static const int unsupported[] = {3, 4, 5, 6};
+	static const char *const unsupported_names[] = {"holder", "hold", "waitlist", "idempotency_key"};
+	int			k;
+	Oid			typoutput;
+	bool		varlena;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+
+	if (pair == NULL)
+		pair = pair_by_parent(relid);
+	if (pair == NULL || pair->id == BOOKING_OWN_PAIR)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("table %s is not protected by booking.manage()", table_name(relid)),
+				 errhint("Leave managed out to book the extension's own resources.")));
+	for (k = 0; k < (int) lengthof(unsupported); k++)
+		if (!PG_ARGISNULL(unsupported[k]))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s is not supported on a managed table", unsupported_names[k]),
+					 errdetail("Holds, waiting lines, idempotency keys and holders are kept on the extension's own tables.")));
+	spots = spots_arg(fcinfo, 1);
+	if (pair->spots_att == InvalidAttrNumber && spots != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every row of table %s takes one spot", pair->child_sql),
+				 errdetail("The pair names no spots column; spots is %d.", spots)));
+
+	/* the parent: its key as text in the key's type, or an integer key as resource_id */
+	if (!PG_ARGISNULL(9))
+	{
+		Oid			typinput;
+		Oid			typioparam;
+
+		getTypeInputInfo(pair->parent_key_type, &typinput, &typioparam);
+		key = OidInputFunctionCall(typinput, TextDatumGetCString(PG_GETARG_DATUM(9)), typioparam, -1);
+		resource_id = pair_key_handle(key, pair->parent_key_type);
+	}
+	else if (!PG_ARGISNULL(0) && pair_key_is_integer(pair->parent_key_type))
+	{
+		resource_id = PG_GETARG_INT64(0);
+		key = Int64GetDatum(resource_id);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("resource_key must not be null"),
+				 errdetail("The key of table %s is of type %s.", pair->parent_sql,
+						   format_type_be(pair->parent_key_type)),
+				 errhint("Give the parent's key as resource_key; an integer key may also be given as resource_id.")));
+
+	/* the new row as one JSON object: meta's columns, then the engine's, which win */
+	row = PG_ARGISNULL(7) ? DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")) : PG_GETARG_DATUM(7);
+	if (!JB_ROOT_IS_OBJECT(DatumGetJsonbP(row)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("meta must be a JSON object of the new row's other columns")));
+	initStringInfo(&ours);
+	appendStringInfoChar(&ours, '{');
+	getTypeOutputInfo(pair_key_is_integer(pair->parent_key_type) && PG_ARGISNULL(9)
+					  ? INT8OID : pair->parent_key_type, &typoutput, &varlena);
+	append_field(&ours, pair, pair->child_parent_att, OidOutputFunctionCall(typoutput, key));
+	if (pair->spots_att != InvalidAttrNumber)
+		append_field(&ours, pair, pair->spots_att, psprintf("%d", spots));
+	if (pair->status_att != InvalidAttrNumber &&
+		!DatumGetBool(DirectFunctionCall2(jsonb_exists, row,
+										  CStringGetTextDatum(get_attname(pair->child_relid,
+																		  pair->status_att,
+																		  false)))))
+		append_field(&ours, pair, pair->status_att, pair->consuming[0]);
+	append_range(&ours, pair, fcinfo);
+	appendStringInfoChar(&ours, '}');
+	row = DirectFunctionCall2(jsonb_concat, row, DirectFunctionCall1(jsonb_in, CStringGetDatum(ours.data)));
+
+	/* INSERT INTO child (the columns the object names) SELECT them from the object */
+	initStringInfo(&cols);
+	it = JsonbIteratorInit(&DatumGetJsonbP(row)->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_BEGIN_OBJECT)
+			depth++;
+		else if (tok == WJB_END_OBJECT)
+			depth--;
+		else if (depth == 1 && tok == WJB_KEY)
+		{
+			char	   *name = pnstrdup(v.val.string.val, v.val.string.len);
+
+			if (get_attnum(pair->child_relid, name) == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of table %s does not exist", name, pair->child_sql),
+						 errdetail("meta gives the new row's other columns.")));
+			appendStringInfo(&cols, "%s%s", cols.len > 0 ? ", " : "", quote_identifier(name));
+		}
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s (%s) SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, $1)"
+					 " RETURNING %s",
+					 pair->child_sql, cols.data, cols.data, pair->child_sql, pair->child_key_sql);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql.data, 1, &argtype);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql.data, SPI_result_code_string(SPI_result));
+	ret = insert_softly(pair, &soft, plan, &row, NULL);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "inserting the booking failed: %s", SPI_result_code_string(ret));
+	inserted = SPI_processed == 1;
+	if (inserted && pair_key_is_integer(pair->child_key_type))
+	{
+		bool		n;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n);
+
+		booking_id_null = n;
+		if (!n)
+			booking_id = pair_integer(d, pair->child_key_type);
+	}
+	SPI_finish();
+	if (!inserted && !soft.refused)
+		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
+
+	memset(isnull, true, sizeof(isnull));
+	values[RESULT_OK] = BoolGetDatum(inserted);
+	isnull[RESULT_OK] = false;
+	if (pair_key_is_integer(pair->parent_key_type))
+	{
+		values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
+		isnull[RESULT_RESOURCE_ID] = false;
+	}
+	values[RESULT_SPOTS] = Int32GetDatum(spots);
+	isnull[RESULT_SPOTS] = false;
+	values[RESULT_AVAILABLE] = Int32GetDatum(Max(soft.result.capacity - soft.result.reserved, 0));
+	isnull[RESULT_AVAILABLE] = false;
+	if (inserted)
+	{
+		values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
+		isnull[RESULT_BOOKING_ID] = booking_id_null;
+	}
+	else
+	{
+		values[RESULT_REASON] = CStringGetTextDatum(refusal_reason(&soft.result));
+		isnull[RESULT_REASON] = false;
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		values[RESULT_DURING] = PG_GETARG_DATUM(2);
+		isnull[RESULT_DURING] = false;
+	}
+	if (!inserted && soft.result.outcome == ADMIT_CONFLICT)
+	{
+		values[RESULT_ALTERNATIVES] = alternatives_for(pair, &soft.result, spots);
+		isnull[RESULT_ALTERNATIVES] = false;
+	}
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull));
 }

@@ -184,6 +184,18 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 					 errtable(rel)));
 		else if (present)
 			claim->consumes = false;	/* an old row with a range no rule can judge */
+		else if (pair->timeline_const && claim->consumes && claim->has_resource)
+		{
+			/* a pair of time slots only: a row without a range takes nothing it could count */
+			if (validate)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("a booking of timeline resource %s needs a time range",
+								pair_resource_text(pair, claim->resource_id)),
+						 errdetail("Its pair holds capacity at every instant; the row's range columns must not be NULL."),
+						 errtable(rel)));
+			claim->consumes = false;
+		}
 	}
 	/*
 	 * A hold whose time has passed takes nothing on a timeline (the overlap search leaves it
@@ -325,7 +337,7 @@ guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
 		if (outcome == ADMIT_NO_RESOURCE)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("resource %lld does not exist", (long long) new_claim.resource_id)));
+					 errmsg("resource %s does not exist", pair_resource_text(pair, new_claim.resource_id))));
 		if (outcome != ADMIT_OK)
 		{
 			soft->refused = true;

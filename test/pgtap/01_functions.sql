@@ -16,19 +16,20 @@ SELECT functions_are('booking',
 
 -- book_slot
 SELECT has_function('booking', 'book_slot',
-                    ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb'],
-                    'book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb) exists');
+                    ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb', 'regclass', 'text'],
+                    'book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb, regclass, text) exists');
 SELECT function_returns('booking', 'book_slot',
-                        ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb'],
+                        ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb', 'regclass', 'text'],
                         'booking.result', 'book_slot() returns booking.result');
-SELECT is(pg_get_function_arguments('booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb)'::regprocedure),
+SELECT is(pg_get_function_arguments('booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb, regclass, text)'::regprocedure),
           'resource_id bigint, spots integer DEFAULT 1, during tstzrange DEFAULT NULL::tstzrange, '
           'holder text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, '
           'waitlist boolean DEFAULT NULL::boolean, idempotency_key text DEFAULT NULL::text, '
-          'meta jsonb DEFAULT NULL::jsonb',
+          'meta jsonb DEFAULT NULL::jsonb, managed regclass DEFAULT NULL::regclass, '
+          'resource_key text DEFAULT NULL::text',
           'book_slot() argument names and defaults');
 SELECT volatility_is('booking', 'book_slot',
-                     ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb'],
+                     ARRAY['bigint', 'integer', 'tstzrange', 'text', 'interval', 'boolean', 'text', 'jsonb', 'regclass', 'text'],
                      'volatile', 'book_slot() is volatile');
 
 -- cancel

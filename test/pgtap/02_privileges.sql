@@ -54,7 +54,7 @@ REVOKE EXECUTE ON FUNCTION booking.reset(bigint) FROM pgtap_booking_app;
 
 -- what an application calls stays executable
 SELECT ok(has_function_privilege('pgtap_booking_app',
-                                 'booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb)',
+                                 'booking.book_slot(bigint, integer, tstzrange, text, interval, boolean, text, jsonb, regclass, text)',
                                  'EXECUTE'),
           'an ordinary role can execute book_slot()');
 SELECT ok(has_function_privilege('pgtap_booking_app', 'booking.cancel(bigint, text, boolean)', 'EXECUTE'),
