@@ -335,6 +335,46 @@ alternatives_for(BookingPair *pair, const AdmitResult *refusal, int32 spots)
 }
 
 /*
+ * The parts of a book_slot() result that say how the admission went, for the extension's own
+ * tables and a managed pair alike: ok, the resource (when its key is an integer), the spots, the
+ * spots left, and for a refusal its reason and (a timeline conflict, unless the request now
+ * waits) the alternatives; the call's range.  Every other column is left NULL for the caller.
+ */
+void
+result_outcome(FunctionCallInfo fcinfo, BookingPair *pair, const SoftAdmission *soft,
+			   bool inserted, bool waiting, bool has_resource_id, int64 resource_id, int32 spots,
+			   Datum *values, bool *isnull)
+{
+	memset(isnull, true, sizeof(bool) * RESULT_NATTS);
+	values[RESULT_OK] = BoolGetDatum(inserted);
+	isnull[RESULT_OK] = false;
+	if (has_resource_id)
+	{
+		values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
+		isnull[RESULT_RESOURCE_ID] = false;
+	}
+	values[RESULT_SPOTS] = Int32GetDatum(spots);
+	isnull[RESULT_SPOTS] = false;
+	values[RESULT_AVAILABLE] = Int32GetDatum(Max(soft->result.capacity - soft->result.reserved, 0));
+	isnull[RESULT_AVAILABLE] = false;
+	if (!inserted)
+	{
+		values[RESULT_REASON] = CStringGetTextDatum(refusal_reason(&soft->result));
+		isnull[RESULT_REASON] = false;
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		values[RESULT_DURING] = PG_GETARG_DATUM(2);
+		isnull[RESULT_DURING] = false;
+	}
+	if (!inserted && !waiting && soft->result.outcome == ADMIT_CONFLICT)
+	{
+		values[RESULT_ALTERNATIVES] = alternatives_for(pair, &soft->result, spots);
+		isnull[RESULT_ALTERNATIVES] = false;
+	}
+}
+
+/*
  * Runs book_slot()'s INSERT with the hand-over armed, so that the trigger reports a refusal
  * instead of raising it.  Disarms whatever happens.
  */
@@ -762,15 +802,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	rec.idempotency_key = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	audit_attempt(&rec);
 
-	memset(isnull, true, sizeof(isnull));
-	values[RESULT_OK] = BoolGetDatum(inserted);
-	isnull[RESULT_OK] = false;
-	values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
-	isnull[RESULT_RESOURCE_ID] = false;
-	values[RESULT_SPOTS] = Int32GetDatum(spots);
-	isnull[RESULT_SPOTS] = false;
-	values[RESULT_AVAILABLE] = Int32GetDatum(Max(soft.result.capacity - soft.result.reserved, 0));
-	isnull[RESULT_AVAILABLE] = false;
+	result_outcome(fcinfo, pair, &soft, inserted, waiting, true, resource_id, spots, values, isnull);
 	if (inserted)
 	{
 		values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
@@ -785,11 +817,6 @@ booking_book_slot(PG_FUNCTION_ARGS)
 			isnull[RESULT_HOLD_TOKEN] = false;
 		}
 	}
-	else
-	{
-		values[RESULT_REASON] = CStringGetTextDatum(rec.reason);
-		isnull[RESULT_REASON] = false;
-	}
 	if (waiting)
 	{
 		values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
@@ -798,16 +825,6 @@ booking_book_slot(PG_FUNCTION_ARGS)
 		isnull[RESULT_STATUS] = false;
 		values[RESULT_WAITLIST_POSITION] = Int32GetDatum(position);
 		isnull[RESULT_WAITLIST_POSITION] = false;
-	}
-	if (!PG_ARGISNULL(2))
-	{
-		values[RESULT_DURING] = PG_GETARG_DATUM(2);
-		isnull[RESULT_DURING] = false;
-	}
-	if (!inserted && !waiting && soft.result.outcome == ADMIT_CONFLICT)
-	{
-		values[RESULT_ALTERNATIVES] = alternatives_for(pair, &soft.result, spots);
-		isnull[RESULT_ALTERNATIVES] = false;
 	}
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));

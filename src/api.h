@@ -57,6 +57,10 @@ extern int	insert_group_softly(struct BookingPair *pair, struct SoftAdmission *s
 extern Datum alternatives_for(struct BookingPair *pair, const struct AdmitResult *refusal,
 							  int32 spots);
 extern const char *refusal_reason(const struct AdmitResult *result);
+extern void result_outcome(FunctionCallInfo fcinfo, struct BookingPair *pair,
+						   const struct SoftAdmission *soft, bool inserted, bool waiting,
+						   bool has_resource_id, int64 resource_id, int32 spots, Datum *values,
+						   bool *isnull);
 
 /* holds.c */
 extern Datum hold_token_new(Datum *digest);

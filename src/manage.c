@@ -1242,37 +1242,12 @@ book_slot_managed(FunctionCallInfo fcinfo, TupleDesc tupdesc)
 	if (!inserted && !soft.refused)
 		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
 
-	memset(isnull, true, sizeof(isnull));
-	values[RESULT_OK] = BoolGetDatum(inserted);
-	isnull[RESULT_OK] = false;
-	if (pair_key_is_integer(pair->parent_key_type))
-	{
-		values[RESULT_RESOURCE_ID] = Int64GetDatum(resource_id);
-		isnull[RESULT_RESOURCE_ID] = false;
-	}
-	values[RESULT_SPOTS] = Int32GetDatum(spots);
-	isnull[RESULT_SPOTS] = false;
-	values[RESULT_AVAILABLE] = Int32GetDatum(Max(soft.result.capacity - soft.result.reserved, 0));
-	isnull[RESULT_AVAILABLE] = false;
+	result_outcome(fcinfo, pair, &soft, inserted, false, pair_key_is_integer(pair->parent_key_type),
+				   resource_id, spots, values, isnull);
 	if (inserted)
 	{
 		values[RESULT_BOOKING_ID] = Int64GetDatum(booking_id);
 		isnull[RESULT_BOOKING_ID] = booking_id_null;
-	}
-	else
-	{
-		values[RESULT_REASON] = CStringGetTextDatum(refusal_reason(&soft.result));
-		isnull[RESULT_REASON] = false;
-	}
-	if (!PG_ARGISNULL(2))
-	{
-		values[RESULT_DURING] = PG_GETARG_DATUM(2);
-		isnull[RESULT_DURING] = false;
-	}
-	if (!inserted && soft.result.outcome == ADMIT_CONFLICT)
-	{
-		values[RESULT_ALTERNATIVES] = alternatives_for(pair, &soft.result, spots);
-		isnull[RESULT_ALTERNATIVES] = false;
 	}
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull));
 }
