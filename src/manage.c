@@ -14,6 +14,10 @@
  * ALTER TABLE is followed (booking_ddl_watch); an ALTER TABLE that drops a column a pair needs,
  * or gives it a type the engine cannot read, is refused; a table dropped takes its pair with it
  * (booking_drop_watch).
+ *
+ * book_slot(..., managed => ...) lands here too (book_slot_managed): it writes the child's row
+ * through the pair's trigger with the same hand-over book_slot() uses on the extension's own
+ * table, so that a refusal is returned instead of raised.
  */
 #include "postgres.h"
 
