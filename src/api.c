@@ -1057,6 +1057,20 @@ booking_availability(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(Max(capacity - reserved, 0));
 }
 
+/*
+ * The pair's verify statement (every parent whose counter differs from its rows or exceeds its
+ * capacity), rows in SPI_tuptable; read-only for verify(), not for repair(), which then locks
+ * what it found.  The caller is connected to SPI.
+ */
+static void
+run_verify_plan(BookingPair *pair, bool read_only)
+{
+	int			ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, read_only, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
+}
+
 /* verify() (and manage()) and repair() rows: the resource's key is the last column of each */
 #define VERIFY_COLUMNS 7
 #define REPAIR_COLUMNS 5
@@ -1192,9 +1206,7 @@ verify_pair(BookingPair *pair, Tuplestorestate *store, TupleDesc desc)
 	uint64		nqueue;
 	int			ret;
 
-	ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
+	run_verify_plan(pair, true);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -1306,9 +1318,7 @@ booking_repair(PG_FUNCTION_ARGS)
 		uint64		r;
 		int			ret;
 
-		ret = SPI_execute_plan(pair_plan(pair, PLAN_VERIFY), NULL, NULL, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "verifying pair %d failed: %s", pair->id, SPI_result_code_string(ret));
+		run_verify_plan(pair, false);
 		nsuspects = SPI_processed;
 		suspects = palloc(sizeof(int64) * Max(nsuspects, 1));
 		for (r = 0; r < nsuspects; r++)

@@ -248,6 +248,27 @@ check_key_type(Oid relid, const char *column, Oid type, const char *role)
 				 errdetail("It was named as the %s.", role)));
 }
 
+/*
+ * A table's key column: the one named, or with fill_defaults its one-column primary key (42P10
+ * when it has none: name it with argument).  Checked as a key; returns its type.
+ */
+static Oid
+key_column(Oid relid, char **column, bool fill_defaults, const char *role, const char *argument)
+{
+	Oid			type;
+
+	if (*column == NULL && fill_defaults)
+		*column = primary_key_column(relid);
+	if (*column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+				 errmsg("table %s has no one-column primary key", table_name(relid)),
+				 errhint("Name its key column with %s.", argument)));
+	type = column_type(relid, *column, role);
+	check_key_type(relid, *column, type, role);
+	return type;
+}
+
 static void
 check_interval(const char *what, const Interval *iv, bool positive)
 {
@@ -277,15 +298,7 @@ check_spec(PairSpec *s, bool fill_defaults)
 	bool		timeline = s->during_column != NULL || s->start_column != NULL;
 
 	/* keys */
-	if (s->parent_key == NULL && fill_defaults)
-		s->parent_key = primary_key_column(s->parent);
-	if (s->parent_key == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-				 errmsg("table %s has no one-column primary key", table_name(s->parent)),
-				 errhint("Name its key column with parent_key.")));
-	key_type = column_type(s->parent, s->parent_key, "parent's key");
-	check_key_type(s->parent, s->parent_key, key_type, "parent's key");
+	key_type = key_column(s->parent, &s->parent_key, fill_defaults, "parent's key", "parent_key");
 	if (s->child_parent == NULL && fill_defaults)
 		s->child_parent = foreign_key_column(s->child, s->parent);
 	fk_type = column_type(s->child, s->child_parent, "child's reference to the parent");
@@ -298,15 +311,7 @@ check_spec(PairSpec *s, bool fill_defaults)
 						: format_type_be(key_type), format_type_be(fk_type)),
 				 errdetail("It references the parent's key \"%s\", of type %s.", s->parent_key,
 						   format_type_be(key_type))));
-	if (s->child_key == NULL && fill_defaults)
-		s->child_key = primary_key_column(s->child);
-	if (s->child_key == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-				 errmsg("table %s has no one-column primary key", table_name(s->child)),
-				 errhint("Name its key column with child_key.")));
-	check_key_type(s->child, s->child_key,
-				   column_type(s->child, s->child_key, "child's key"), "child's key");
+	(void) key_column(s->child, &s->child_key, fill_defaults, "child's key", "child_key");
 
 	/* capacity and counter */
 	if (s->capacity_column == NULL && !s->has_capacity && fill_defaults &&
@@ -529,6 +534,19 @@ run_ddl(const char *sql)
 		elog(ERROR, "running \"%s\" failed", sql);
 }
 
+/*
+ * One of the engine's BEFORE triggers on a managed table: the function booking.<function> with
+ * the pair id as its argument.  As the caller, who owns the table.
+ */
+static void
+create_trigger(const char *name, const char *events, const char *level, const char *table,
+			   const char *function, int32 id)
+{
+	run_ddl(psprintf("CREATE TRIGGER %s BEFORE %s ON %s FOR EACH %s"
+					 " EXECUTE FUNCTION " BOOKING_SCHEMA ".%s('%d')",
+					 name, events, table, level, function, id));
+}
+
 /* Sets every counter of a new pool pair from the rows; returns how many changed. */
 static uint64
 set_counters(BookingPair *pair)
@@ -578,7 +596,6 @@ booking_manage(PG_FUNCTION_ARGS)
 	bool		isnull;
 	BookingPair *pair;
 	uint64		nproblems;
-	StringInfoData sql;
 	Oid			types[20];
 	Datum		values[20];
 	char		nulls[20];
@@ -701,26 +718,12 @@ booking_manage(PG_FUNCTION_ARGS)
 					(errmsg("%llu counters of table %s were set from the rows",
 							(unsigned long long) changed, pair->parent_sql)));
 	}
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TRIGGER " GUARD_TRIGGER
-					 " BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW"
-					 " EXECUTE FUNCTION " BOOKING_SCHEMA ".booking_guard('%d')", pair->child_sql, id);
-	run_ddl(sql.data);
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TRIGGER " PARENT_TRIGGER
-					 " BEFORE INSERT OR UPDATE ON %s FOR EACH ROW"
-					 " EXECUTE FUNCTION " BOOKING_SCHEMA ".resource_guard('%d')", pair->parent_sql, id);
-	run_ddl(sql.data);
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TRIGGER " TRUNCATE_TRIGGER
-					 " BEFORE TRUNCATE ON %s FOR EACH STATEMENT"
-					 " EXECUTE FUNCTION " BOOKING_SCHEMA ".truncate_guard('%d')", pair->child_sql, id);
-	run_ddl(sql.data);
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TRIGGER " TRUNCATE_TRIGGER
-					 " BEFORE TRUNCATE ON %s FOR EACH STATEMENT"
-					 " EXECUTE FUNCTION " BOOKING_SCHEMA ".truncate_guard('%d')", pair->parent_sql, id);
-	run_ddl(sql.data);
+	create_trigger(GUARD_TRIGGER, "INSERT OR UPDATE OR DELETE", "ROW", pair->child_sql,
+				   "booking_guard", id);
+	create_trigger(PARENT_TRIGGER, "INSERT OR UPDATE", "ROW", pair->parent_sql,
+				   "resource_guard", id);
+	create_trigger(TRUNCATE_TRIGGER, "TRUNCATE", "STATEMENT", pair->child_sql, "truncate_guard", id);
+	create_trigger(TRUNCATE_TRIGGER, "TRUNCATE", "STATEMENT", pair->parent_sql, "truncate_guard", id);
 	CommandCounterIncrement();
 
 	/* what the rows break, as verify() would see it now */

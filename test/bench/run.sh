@@ -334,6 +334,26 @@ reset_for() {
 	fi
 }
 
+# The checks every part makes of a run, on the variables of the run loop (rc, tps, failed, rows,
+# txns, verify): pgbench finished, no transaction failed, the rows written against the
+# transactions (exact: one each; atmost: at most one each; any: not checked), verify() empty.
+# Prints the first that fails, or ok.
+run_status() {
+	if [ "$rc" != 0 ] || [ -z "$tps" ]; then
+		echo "pgbench-exit-$rc"
+	elif [ "${failed:-0}" != 0 ]; then
+		echo "failed-$failed"
+	elif [ "$1" = exact ] && [ "$rows" != "${txns:-x}" ]; then
+		echo "rows-$rows-vs-txns-$txns"
+	elif [ "$1" = atmost ] && [ "$rows" -gt "${txns:-0}" ]; then
+		echo "rows-$rows-over-txns-$txns"
+	elif [ "$verify" != 0 ]; then
+		echo "verify-$verify"
+	else
+		echo ok
+	fi
+}
+
 RESULTS=$RUN/results.tsv
 printf 'round\tworkload\tcontender\ttps\ttxns\tfailed\trows\tattempts\tverify\tmismatch\tstatus\tload\tretried\n' >"$RESULTS"
 
@@ -387,14 +407,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				[[ $label == engine* ]] && rows=$erows
 				# A run counts only if every transaction booked exactly one row on the
 				# contender's side and the counters still agree with the rows.
-				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
-					status="pgbench-exit-$rc"
-				elif [ "${failed:-0}" != 0 ]; then
-					status="failed-$failed"
-				elif [ "$rows" != "${txns:-x}" ]; then
-					status="rows-$rows-vs-txns-$txns"
-				elif [ "$verify" != 0 ]; then
-					status="verify-$verify"
+				status=$(run_status exact)
+				if [ "$status" != ok ]; then
+					:
 				elif [[ $label == engine* ]] && [ "$audit_on" = 1 ] && [ "$attempts" != "$txns" ]; then
 					status="attempts-$attempts"
 				elif [[ $label == P1* || $label == P2* ]] && [ "$mismatch" != 0 ]; then
@@ -411,15 +426,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				esac
 				# A run counts only if every transaction wrote its row, verify() is empty and
 				# every counter of the managed and FOR UPDATE copies equals its rows.
-				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
-					status="pgbench-exit-$rc"
-				elif [ "${failed:-0}" != 0 ]; then
-					status="failed-$failed"
-				elif [ "$rows" != "${txns:-x}" ]; then
-					status="rows-$rows-vs-txns-$txns"
-				elif [ "$verify" != 0 ]; then
-					status="verify-$verify"
-				elif [ "$mismatch" != 0 ]; then
+				status=$(run_status exact)
+				if [ "$status" = ok ] && [ "$mismatch" != 0 ]; then
 					status="counter-mismatch-$mismatch"
 				fi
 			elif [ "${WL_PART[$wl]}" = seats ]; then
@@ -429,13 +437,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				[[ $label == engine* ]] && rows=$egroups mismatch=$etwice
 				# A run counts only if no script failed, no seat was sold twice on either side
 				# and verify() is empty; rows = groups confirmed.
-				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
-					status="pgbench-exit-$rc"
-				elif [ "${failed:-0}" != 0 ]; then
-					status="failed-$failed"
-				elif [ "$verify" != 0 ]; then
-					status="verify-$verify"
-				elif [ "$mismatch" != 0 ]; then
+				status=$(run_status any)
+				if [ "$status" = ok ] && [ "$mismatch" != 0 ]; then
 					status="seats-sold-twice-$mismatch"
 				fi
 			else
@@ -451,14 +454,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				# A run counts only if no transaction failed, at most one row per attempt went
 				# in, the engine's audit agrees (one row per attempt, ok exactly for the rows
 				# written), verify() is empty, and the sweep finds no room over capacity.
-				if [ "$rc" != 0 ] || [ -z "$tps" ]; then
-					status="pgbench-exit-$rc"
-				elif [ "${failed:-0}" != 0 ]; then
-					status="failed-$failed"
-				elif [ "$rows" -gt "${txns:-0}" ]; then
-					status="rows-$rows-over-txns-$txns"
-				elif [ "$verify" != 0 ]; then
-					status="verify-$verify"
+				status=$(run_status atmost)
+				if [ "$status" != ok ]; then
+					:
 				elif [ "$mismatch" != 0 ]; then
 					status="rooms-over-capacity-$mismatch"
 				elif [[ $label == engine* ]] && [ "$audit_on" = 1 ] &&

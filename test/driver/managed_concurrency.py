@@ -112,43 +112,47 @@ def expect_refusal(tally, err, sqlstate, constraint, table):
         tally.add(sqlstate)
 
 
+def random_row(table, where):
+    """A subquery for the id of one random row of table that meets where."""
+    return "(SELECT id FROM %s WHERE %s ORDER BY random() LIMIT 1)" % (table, where)
+
+
 def one_action(cur, rnd):
     """Runs one random write; returns its name."""
     roll = rnd.random()
+    event = rnd.randint(1, EVENTS)
+    therapist = rnd.randint(1, THERAPISTS)
+    live = '"eventId" = %s AND status <> \'CANCELLED\''
+    scheduled = "therapist_id = %s AND status = 'scheduled'"
     if roll < 0.45:
         cur.execute('INSERT INTO "Registration" ("eventId", "userId", "spotsCount", status) '
                     'VALUES (%s, %s, %s, %s) RETURNING id',
-                    (rnd.randint(1, EVENTS), rnd.randint(1, 1000), rnd.randint(1, 3),
+                    (event, rnd.randint(1, 1000), rnd.randint(1, 3),
                      rnd.choice(["PENDING", "CONFIRMED"])))
         return "register"
     if roll < 0.55:
         cur.execute('UPDATE "Registration" SET status = \'CANCELLED\' WHERE id = '
-                    '(SELECT id FROM "Registration" WHERE "eventId" = %s AND status <> \'CANCELLED\' '
-                    ' ORDER BY random() LIMIT 1)', (rnd.randint(1, EVENTS),))
+                    + random_row('"Registration"', live), (event,))
         return "cancel"
     if roll < 0.60:
         cur.execute('DELETE FROM "Registration" WHERE id = '
-                    '(SELECT id FROM "Registration" WHERE "eventId" = %s ORDER BY random() LIMIT 1)',
-                    (rnd.randint(1, EVENTS),))
+                    + random_row('"Registration"', '"eventId" = %s'), (event,))
         return "delete"
     if roll < 0.65:
         cur.execute('UPDATE "Registration" SET "eventId" = %s WHERE id = '
-                    '(SELECT id FROM "Registration" WHERE "eventId" = %s AND status <> \'CANCELLED\' '
-                    ' ORDER BY random() LIMIT 1)', (rnd.randint(1, EVENTS), rnd.randint(1, EVENTS)))
+                    + random_row('"Registration"', live), (rnd.randint(1, EVENTS), event))
         return "move"
     if roll < 0.90:
         cur.execute("INSERT INTO sessions (therapist_id, client, scheduled_at) "
                     "VALUES (%s, %s, '2030-03-04 08:00+00'::timestamptz + %s * interval '20 minutes')",
-                    (rnd.randint(1, THERAPISTS), "client", rnd.randint(0, SLOTS - 1)))
+                    (therapist, "client", rnd.randint(0, SLOTS - 1)))
         return "session"
     if roll < 0.95:
         cur.execute("UPDATE sessions SET status = 'cancelled' WHERE id = "
-                    "(SELECT id FROM sessions WHERE therapist_id = %s AND status = 'scheduled' "
-                    " ORDER BY random() LIMIT 1)", (rnd.randint(1, THERAPISTS),))
+                    + random_row("sessions", scheduled), (therapist,))
         return "session_cancel"
     cur.execute("UPDATE sessions SET scheduled_at = scheduled_at + %s * interval '20 minutes' WHERE id = "
-                "(SELECT id FROM sessions WHERE therapist_id = %s AND status = 'scheduled' "
-                " ORDER BY random() LIMIT 1)", (rnd.choice([-1, 1]), rnd.randint(1, THERAPISTS)))
+                + random_row("sessions", scheduled), (rnd.choice([-1, 1]), therapist))
     return "reschedule"
 
 

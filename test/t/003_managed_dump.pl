@@ -17,14 +17,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use BookingTest qw(restore_ways);
+use BookingTest qw(source_node restore_ways restore_and_compare);
 
-my $node = PostgreSQL::Test::Cluster->new('managed_dump');
-$node->init;
-$node->append_conf('postgresql.conf', "log_statement = none\n");
-$node->start;
-
-$node->safe_psql('postgres', 'CREATE DATABASE src');
+my $node = source_node('managed_dump');
 $node->safe_psql(
 	'src', q{
 CREATE EXTENSION booking;
@@ -94,15 +89,7 @@ my %restore = restore_ways($node, $tmp, 'src', 2);
 for my $way (sort keys %restore)
 {
 	my $db = "dst_$way";
-	$restore{$way}->($db);
-
-	for my $what (sort keys %content_sql)
-	{
-		is($node->safe_psql($db, $content_sql{$what}),
-			$source{$what}, "$way: $what identical to the source");
-	}
-	is($node->safe_psql($db, 'SELECT count(*) FROM booking.verify()'),
-		'0', "$way: verify() is empty");
+	restore_and_compare($node, $restore{$way}, $db, $way, \%content_sql, \%source);
 
 	# the restored pairs are enforced: a full event refuses, with the managed table's name
 	my $full = $node->safe_psql('src',

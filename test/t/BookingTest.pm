@@ -4,8 +4,9 @@ package BookingTest;
 use strict;
 use warnings;
 use Exporter 'import';
+use PostgreSQL::Test::Cluster;
 
-our @EXPORT_OK = qw(invariant_sql restore_ways);
+our @EXPORT_OK = qw(invariant_sql source_node restore_ways restore_and_compare);
 
 # Counters against rows, without the engine's help: one row per resource whose counter is not
 # what its rows say (the spots of its consuming rows on a pool, 0 on a timeline resource, which
@@ -23,6 +24,19 @@ SELECT r.id, r.capacity, r.spots_reserved, e.n
  WHERE r.spots_reserved <> e.n
     OR r.spots_reserved > r.capacity
     OR r.spots_reserved < 0};
+}
+
+# A started cluster for a dump test, with an empty database src to fill and dump.
+sub source_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+
+	$node->init;
+	$node->append_conf('postgresql.conf', "log_statement = none\n");
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE DATABASE src');
+	return $node;
 }
 
 # The ways a database is copied with pg_dump and restored, as subs that take the name of a new
@@ -66,6 +80,23 @@ sub restore_ways
 				],
 				"directory: pg_restore -j $restore_jobs");
 		},);
+}
+
+# Restores one way into database $db, then checks that each query of %$content_sql gives what
+# it gave on the source (%$source) and that verify() is empty there.
+sub restore_and_compare
+{
+	my ($node, $restore, $db, $way, $content_sql, $source) = @_;
+
+	$restore->($db);
+	for my $what (sort keys %$content_sql)
+	{
+		Test::More::is($node->safe_psql($db, $content_sql->{$what}),
+			$source->{$what}, "$way: $what identical to the source");
+	}
+	Test::More::is($node->safe_psql($db, 'SELECT count(*) FROM booking.verify()'),
+		'0', "$way: verify() is empty");
+	return;
 }
 
 1;
