@@ -27,6 +27,7 @@ OBJS = \
 	src/holder_limits.o \
 	src/direct.o \
 	src/manage.o \
+	src/rowhint.o \
 	src/api.o
 
 DATA = $(wildcard booking--*.sql)

@@ -42,6 +42,7 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -50,6 +51,7 @@
 #include "counter.h"
 #include "engine.h"
 #include "holder_limits.h"
+#include "rowhint.h"
 
 /*
  * Whether the direct way skips nothing an UPDATE of this parent would do.  Checked on the open
@@ -213,8 +215,9 @@ lock_newest(BookingPair *pair, Relation rel, ItemPointer tid, Snapshot snapshot,
 }
 
 /*
- * Finds the version of a resource's row that the snapshot sees, through the key's unique
- * index.  Returns false when there is none.  With copy, *tuple is a copy of it.
+ * Finds the version of a resource's row that the snapshot sees: at the address where it was
+ * last seen, or else through the key's unique index.  Returns false when there is none.  With
+ * tuple, *tuple is a copy of it.
  */
 static bool
 find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapshot,
@@ -234,11 +237,21 @@ find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapsh
 		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT4EQ,
 					Int32GetDatum((int32) resource_id));
 	}
+	/* where the row was last seen, if it is still there (rowhint.c) */
+	found = rowhint_fetch(rel, pair->parent_key_att, pair->parent_key_type, resource_id, snapshot);
+	if (found != NULL)
+	{
+		*tid = found->t_self;
+		if (tuple != NULL)
+			*tuple = found;
+		return true;
+	}
 	scan = systable_beginscan(rel, pair->parent_key_index, true, snapshot, 1, &key);
 	found = systable_getnext(scan);
 	if (found != NULL)
 	{
 		*tid = found->t_self;
+		rowhint_note(rel, resource_id, tid);
 		if (tuple != NULL)
 			*tuple = heap_copytuple(found);
 	}
@@ -341,6 +354,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
 			if (res == TM_Ok)
 			{
+				rowhint_note(rel, resource_id, &fresh->tts_tid);
 				if (booking_update_needs_indexes(update_indexes))
 					insert_index_entries(rel, fresh,
 										 booking_update_only_summarizing(update_indexes));
@@ -406,6 +420,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		ExecStoreVirtualTuple(fresh);
 
 		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
+		rowhint_note(rel, resource_id, &fresh->tts_tid);
 		if (booking_update_needs_indexes(update_indexes))
 			insert_index_entries(rel, fresh, booking_update_only_summarizing(update_indexes));
 		ExecDropSingleTupleTableSlot(fresh);
@@ -452,6 +467,37 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
  * the caller to read and drop.  ROW_NOT_PLAIN tells the caller to use its statement instead.
  * The caller holds the resource's advisory lock.
  */
+RowLockOutcome
+counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att, Datum *value,
+				   bool *isnull)
+{
+	Relation	rel = table_open(pair->parent_relid, AccessShareLock);
+	Snapshot	snapshot;
+	ItemPointerData tid;
+	HeapTuple	found;
+	RowLockOutcome outcome = ROW_MISSING;
+
+	if (!parent_is_plain(pair, rel))
+	{
+		table_close(rel, NoLock);
+		return ROW_NOT_PLAIN;
+	}
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	if (find_visible(pair, rel, resource_id, snapshot, &tid, &found))
+	{
+		*value = heap_getattr(found, att, RelationGetDescr(rel), isnull);
+		if (!*isnull)
+			*value = datumCopy(*value, TupleDescAttr(RelationGetDescr(rel), att - 1)->attbyval,
+							   TupleDescAttr(RelationGetDescr(rel), att - 1)->attlen);
+		heap_freetuple(found);
+		outcome = ROW_LOCKED;
+	}
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return outcome;
+}
+
 RowLockOutcome
 counter_lock_row(BookingPair *pair, int64 resource_id, TupleTableSlot **slot)
 {

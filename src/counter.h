@@ -32,6 +32,13 @@ typedef enum RowLockOutcome
 
 extern RowLockOutcome counter_lock_row(BookingPair *pair, int64 resource_id,
 									   struct TupleTableSlot **slot);
+/*
+ * One column of a resource's row as a new statement sees it, without a lock: ROW_LOCKED (the
+ * row is there, *value and *isnull set), ROW_MISSING, or ROW_NOT_PLAIN (the statement must run
+ * instead).
+ */
+extern RowLockOutcome counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att,
+										 Datum *value, bool *isnull);
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
 									bool *is_timeline, const struct HolderCheck *hc);

@@ -35,6 +35,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -52,6 +53,7 @@
 #include "compat.h"
 #include "direct.h"
 #include "engine.h"
+#include "rowhint.h"
 #include "waitlist.h"
 
 /* booking.booking's columns as the install script creates them, in order. */
@@ -238,6 +240,7 @@ direct_insert_row(DirectInserter *di, const DirectBooking *row, bool *inserted,
 		ExecStoreHeapTuple(tuple, di->slot, false);
 		table_tuple_insert(rel, di->slot, GetCurrentCommandId(true), 0, NULL);
 		(void) booking_insert_index_tuples(di->rri, di->slot, di->estate, false);
+		rowhint_note(rel, DatumGetInt64(values[COL_ID]), &di->slot->tts_tid);
 		ExecClearTuple(di->slot);
 		*booking_id = DatumGetInt64(values[COL_ID]);
 		*status = values[COL_STATUS];
@@ -269,18 +272,27 @@ direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserte
 	return true;
 }
 
-/* The row with this id as the snapshot sees it, by the primary key; NULL when there is none. */
+/*
+ * The row with this id as the snapshot sees it, at the address where it was last seen or else by
+ * the primary key; NULL when there is none.
+ */
 static HeapTuple
 visible_by_id(BookingPair *pair, Relation rel, int64 id, Snapshot snapshot)
 {
 	SysScanDesc scan;
 	ScanKeyData key;
-	HeapTuple	found;
+	HeapTuple	found = rowhint_fetch(rel, BOOKING_COL_ID, INT8OID, id, snapshot);
 
+	if (found != NULL)
+		return found;
 	ScanKeyInit(&key, BOOKING_COL_ID, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
 	scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
 	found = systable_getnext(scan);
-	found = found != NULL ? heap_copytuple(found) : NULL;
+	if (found != NULL)
+	{
+		rowhint_note(rel, id, &found->t_self);
+		found = heap_copytuple(found);
+	}
 	systable_endscan(scan);
 	return found;
 }
@@ -395,6 +407,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 		ExecStoreHeapTuple(newtup, slot, false);
 		simple_table_tuple_update(rel, &found->t_self, slot, snapshot, &update_indexes);
+		rowhint_note(rel, ids[i], &slot->tts_tid);
 		if (booking_update_needs_indexes(update_indexes))
 		{
 			EState	   *estate = CreateExecutorState();
@@ -452,7 +465,14 @@ lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, LockTupleMode 
 
 	/* a row changed by a later command of this transaction is left out, as the statement does */
 	if (booking_lock_row(rel, tid, snapshot, mode, slot, changed) == TM_Ok)
+	{
+		bool		isnull;
+
 		locked = heap_copytuple(ExecFetchSlotHeapTuple(slot, false, &should_free));
+		rowhint_note(rel, DatumGetInt64(heap_getattr(locked, BOOKING_COL_ID,
+													 RelationGetDescr(rel), &isnull)),
+					 &slot->tts_tid);
+	}
 	ExecDropSingleTupleTableSlot(slot);
 	return locked;
 }

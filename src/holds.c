@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "api.h"
 #include "audit.h"
+#include "counter.h"
 #include "direct.h"
 #include "engine.h"
 #include "locks.h"
@@ -90,6 +91,15 @@ interval_positive(Datum iv)
 	return DatumGetBool(DirectFunctionCall2(interval_gt, iv, IntervalPGetDatum(&zero)));
 }
 
+/* P0002 for a resource that is not there. */
+static void
+report_missing(int64 resource_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("resource %lld does not exist", (long long) resource_id)));
+}
+
 /*
  * The resource's hold settings: max_hold (NULL: no limit) and hold_ttl.  P0002 when there is
  * no such resource.  The caller is connected to SPI.
@@ -110,9 +120,7 @@ read_hold_rule(int64 resource_id, Datum *max_hold, bool *no_max, Datum *ttl)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the resource failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("resource %lld does not exist", (long long) resource_id)));
+		report_missing(resource_id);
 	*max_hold = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, no_max);
 	*ttl = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	if (isnull)
@@ -140,6 +148,7 @@ report_too_long(int64 resource_id, Datum life, Datum max_hold)
 void
 hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 {
+	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
 	Oid			types[1] = {INT8ARRAYOID};
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	Datum		args[1];
@@ -156,6 +165,31 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hold must be a positive interval"),
 				 errdetail("hold is %s.", DatumGetCString(DirectFunctionCall1(interval_out, hold)))));
+	*expires_at = DirectFunctionCall2(timestamptz_pl_interval,
+									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+									  hold);
+
+	/* each row read straight through the table AM, as the engine reads it (counter.c) */
+	if (pair->max_hold_att != InvalidAttrNumber)
+	{
+		for (i = 0; i < n; i++)
+		{
+			Datum		max_hold;
+			bool		no_max;
+			RowLockOutcome found = counter_read_value(pair, ids[i], pair->max_hold_att,
+													  &max_hold, &no_max);
+
+			if (found == ROW_NOT_PLAIN)
+				break;
+			if (found == ROW_MISSING)
+				report_missing(ids[i]);
+			if (!no_max && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold)))
+				report_too_long(ids[i], hold, max_hold);
+		}
+		if (i == n)
+			return;
+	}
+
 	for (i = 0; i < n; i++)
 		elems[i] = Int64GetDatum(ids[i]);
 	args[0] = PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
@@ -163,8 +197,7 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 	kept_plan_with(&rules_plan,
 				   "SELECT id, max_hold FROM " BOOKING_SCHEMA ".resource WHERE id = ANY ($1)",
 				   1, types, CURSOR_OPT_GENERIC_PLAN);
-	ret = spi_execute_as(pair_by_id(BOOKING_OWN_PAIR)->parent_owner, rules_plan, args, NULL, false,
-						 true, 0);
+	ret = spi_execute_as(pair->parent_owner, rules_plan, args, NULL, false, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the resources failed: %s", SPI_result_code_string(ret));
 	found_ids = spi_int64_column(1, &nfound);
@@ -177,15 +210,10 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 		for (j = 0; j < nfound && found_ids[j] != ids[i]; j++)
 			;
 		if (j == nfound)
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("resource %lld does not exist", (long long) ids[i])));
+			report_missing(ids[i]);
 		if (!no_max[j] && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_holds[j])))
 			report_too_long(ids[i], hold, max_holds[j]);
 	}
-	*expires_at = DirectFunctionCall2(timestamptz_pl_interval,
-									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-									  hold);
 }
 
 /* The row a hold function works on, locked. */

@@ -445,6 +445,7 @@ fill_pairs(MemoryContext cxt)
 				table_close(child, AccessShareLock);
 			}
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
+			p->max_hold_att = get_attnum(p->parent_relid, "max_hold");
 			if (get_attnum(p->child_relid, "updated_at") != InvalidAttrNumber)
 				p->touch_sql = ", updated_at = pg_catalog.now()";
 			p->slot_index = get_relname_relid("booking_slot_idx", ns);

@@ -88,6 +88,7 @@ typedef struct BookingPair
 	Oid			key_sequence;	/* the identity sequence of the child's id (own pair), or InvalidOid */
 	Oid			holder_index;	/* btree (parent, holder) for the per-holder limit, or InvalidOid */
 	AttrNumber	max_per_holder_att;	/* the parent's max_per_holder, or InvalidAttrNumber */
+	AttrNumber	max_hold_att;	/* the parent's max_hold (own pair), or InvalidAttrNumber */
 	const char *touch_sql;		/* ", updated_at = now()" where the child has one (own pair), or "" */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */
