@@ -1265,6 +1265,7 @@ pair_scan_close(ChildScan *cs)
 	if (cs->scan != NULL)
 		index_endscan(cs->scan);
 	UnregisterSnapshot(cs->snapshot);
-	index_close(cs->index, AccessShareLock);
-	table_close(cs->rel, AccessShareLock);
+	/* the locks stay until the transaction ends, as a statement's do */
+	index_close(cs->index, NoLock);
+	table_close(cs->rel, NoLock);
 }

@@ -35,6 +35,12 @@
 #include "api.h"
 #include "pair.h"
 #include "queue.h"
+#include "rowhint.h"
+
+/* booking.queue's columns as the install script creates them */
+#define QUEUE_COL_RESOURCE	1
+#define QUEUE_COL_WAITING	2
+#define QUEUE_COL_BOOKING	3
 
 static SPIPlanPtr first_plan = NULL;
 static SPIPlanPtr verify_plan = NULL;
@@ -86,7 +92,12 @@ entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
 	e->present = true;
 }
 
-/* Deletes the entries with e's key, as of now. */
+/*
+ * Deletes the entry with e's key, as of now: where queue_put() wrote it, when it is still there
+ * (rowhint.c), or else every entry the index finds with that key.  (A row has one entry while
+ * the trigger keeps them; only writes with the triggers off leave others behind, which readers
+ * pass over and repair() removes.)
+ */
 static void
 queue_drop(Relation qrel, Oid index, const QueueEntry *e)
 {
@@ -95,10 +106,26 @@ queue_drop(Relation qrel, Oid index, const QueueEntry *e)
 	Snapshot	snapshot;
 	HeapTuple	tuple;
 
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	tuple = rowhint_fetch(qrel, QUEUE_COL_BOOKING, INT8OID, e->booking_id, snapshot);
+	if (tuple != NULL)
+	{
+		TupleDesc	desc = RelationGetDescr(qrel);
+		bool		isnull;
+		Datum		resource = heap_getattr(tuple, QUEUE_COL_RESOURCE, desc, &isnull);
+		Datum		waiting = heap_getattr(tuple, QUEUE_COL_WAITING, desc, &isnull);
+
+		if (DatumGetInt64(resource) == e->resource_id && DatumGetBool(waiting) == e->waiting)
+		{
+			simple_heap_delete(qrel, &tuple->t_self);
+			UnregisterSnapshot(snapshot);
+			return;
+		}
+	}
+
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(e->resource_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_BOOLEQ, BoolGetDatum(e->waiting));
 	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(e->booking_id));
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = systable_beginscan(qrel, index, true, snapshot, 3, keys);
 	while ((tuple = systable_getnext(scan)) != NULL)
 		simple_heap_delete(qrel, &tuple->t_self);
@@ -121,10 +148,11 @@ queue_put(Relation qrel, Oid index, const QueueEntry *e)
 	values[3] = TimestampTzGetDatum(e->due);
 	tuple = heap_form_tuple(RelationGetDescr(qrel), values, nulls);
 	simple_heap_insert(qrel, tuple);
+	rowhint_note(qrel, e->booking_id, &tuple->t_self);
 	irel = index_open(index, RowExclusiveLock);
 	(void) index_insert(irel, values, nulls, &tuple->t_self, qrel, UNIQUE_CHECK_NO, false,
 						BuildIndexInfo(irel));
-	index_close(irel, RowExclusiveLock);
+	index_close(irel, NoLock);
 	heap_freetuple(tuple);
 }
 
@@ -164,7 +192,7 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
 		queue_drop(qrel, pair->queue_index, &before);
 	if (after.present)
 		queue_put(qrel, pair->queue_index, &after);
-	table_close(qrel, RowExclusiveLock);
+	table_close(qrel, NoLock);	/* its lock kept until the end, as a statement's */
 }
 
 /*
