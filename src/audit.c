@@ -18,6 +18,7 @@
 
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -28,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -60,10 +62,16 @@ attempt_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
+static void audit_xact_callback(XactEvent event, void *arg);
+static void audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								   SubTransactionId parentSubid, void *arg);
+
 void
 audit_init(void)
 {
 	CacheRegisterRelcacheCallback(attempt_relcache_callback, (Datum) 0);
+	RegisterXactCallback(audit_xact_callback, NULL);
+	RegisterSubXactCallback(audit_subxact_callback, NULL);
 }
 
 /*
@@ -173,19 +181,29 @@ insert_with_statement(Relation rel, Datum *values, bool *nulls)
 }
 
 /*
- * Appends one attempt row, unless booking.audit is off.
+ * Rows given while the caller defers them (audit_defer()), kept until it ends: the records
+ * point into the caller's memory, which lives that long.
  */
-void
-audit_attempt(const AttemptRecord *rec)
+static int	defer_depth = 0;
+static SubTransactionId defer_subid;	/* the (sub)transaction of the outermost audit_defer(true) */
+static AttemptRecord *deferred = NULL;
+static SubTransactionId *deferred_subid = NULL;	/* the (sub)transaction of each kept row */
+static int	ndeferred = 0;
+static int	deferred_size = 0;
+
+/*
+ * Appends the n attempt rows: as one multi-row insert where the table is plain (one WAL record
+ * for the rows of a page, one buffer lock), else with a statement each.
+ */
+static void
+write_attempts(const AttemptRecord *recs, int n)
 {
 	Oid			relid;
 	Oid			seqid;
 	Relation	rel;
 	Datum		values[ATTEMPT_NATTS];
 	bool		nulls[ATTEMPT_NATTS];
-
-	if (!booking_audit_enabled)
-		return;
+	int			i;
 
 	relid = attempt_relid;
 	if (!OidIsValid(relid))
@@ -204,21 +222,140 @@ audit_attempt(const AttemptRecord *rec)
 		attempt_relid = relid;
 		attempt_seqid = seqid;
 	}
-	attempt_values(rec, seqid, values, nulls);
 
 	if (attempt_is_plain(rel))
 	{
-		TupleTableSlot *slot = table_slot_create(rel, NULL);
+		TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * n);
 
-		ExecClearTuple(slot);
-		memcpy(slot->tts_values, values, sizeof(values));
-		memcpy(slot->tts_isnull, nulls, sizeof(nulls));
-		ExecStoreVirtualTuple(slot);
-		simple_table_tuple_insert(rel, slot);
-		ExecDropSingleTupleTableSlot(slot);
+		for (i = 0; i < n; i++)
+		{
+			slots[i] = table_slot_create(rel, NULL);
+			ExecClearTuple(slots[i]);
+			attempt_values(&recs[i], seqid, slots[i]->tts_values, slots[i]->tts_isnull);
+			ExecStoreVirtualTuple(slots[i]);
+		}
+		if (n == 1)
+			simple_table_tuple_insert(rel, slots[0]);
+		else
+			table_multi_insert(rel, slots, n, GetCurrentCommandId(true), 0, NULL);
+		for (i = 0; i < n; i++)
+			ExecDropSingleTupleTableSlot(slots[i]);
+		pfree(slots);
 	}
 	else
-		insert_with_statement(rel, values, nulls);
+	{
+		for (i = 0; i < n; i++)
+		{
+			attempt_values(&recs[i], seqid, values, nulls);
+			insert_with_statement(rel, values, nulls);
+		}
+	}
 
 	table_close(rel, NoLock);
+}
+
+/*
+ * Appends one attempt row, unless booking.audit is off; while the caller defers them, keeps it
+ * for audit_defer(false).
+ */
+void
+audit_attempt(const AttemptRecord *rec)
+{
+	if (!booking_audit_enabled)
+		return;
+	if (defer_depth > 0)
+	{
+		if (ndeferred == deferred_size)
+		{
+			deferred_size = Max(8, deferred_size * 2);
+			deferred = deferred == NULL ?
+				MemoryContextAlloc(TopMemoryContext, sizeof(AttemptRecord) * deferred_size) :
+				repalloc(deferred, sizeof(AttemptRecord) * deferred_size);
+			deferred_subid = deferred_subid == NULL ?
+				MemoryContextAlloc(TopMemoryContext, sizeof(SubTransactionId) * deferred_size) :
+				repalloc(deferred_subid, sizeof(SubTransactionId) * deferred_size);
+		}
+		deferred_subid[ndeferred] = GetCurrentSubTransactionId();
+		deferred[ndeferred++] = *rec;
+		return;
+	}
+	write_attempts(rec, 1);
+}
+
+/*
+ * Several rows at once, in the order given (book_many()'s group): one multi-row insert.
+ */
+void
+audit_attempts(const AttemptRecord *recs, int n)
+{
+	if (!booking_audit_enabled || n == 0)
+		return;
+	write_attempts(recs, n);
+}
+
+/*
+ * With on, the rows of audit_attempt() are kept instead of written; with off, the kept ones are
+ * written together, in the order they came (calls nest: the outermost off writes them).  Rows
+ * kept when the (sub)transaction fails are forgotten with it, as their insert would have been
+ * (audit_xact_callback).
+ */
+void
+audit_defer(bool on)
+{
+	if (on)
+	{
+		if (defer_depth++ == 0)
+			defer_subid = GetCurrentSubTransactionId();
+		return;
+	}
+	Assert(defer_depth > 0);
+	if (--defer_depth > 0)
+		return;
+	if (ndeferred > 0)
+	{
+		int			n = ndeferred;
+
+		ndeferred = 0;
+		write_attempts(deferred, n);
+	}
+}
+
+static void
+audit_forget_deferred(void)
+{
+	defer_depth = 0;
+	ndeferred = 0;
+}
+
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		audit_forget_deferred();
+}
+
+static void
+audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+					   void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB || defer_depth == 0)
+		return;
+	if (mySubid <= defer_subid)
+		audit_forget_deferred();		/* the deferring call failed with it */
+	else
+	{
+		/* a subtransaction inside the call: its rows (and its children's) go with it */
+		int			kept = 0;
+		int			i;
+
+		for (i = 0; i < ndeferred; i++)
+		{
+			if (deferred_subid[i] < mySubid)
+			{
+				deferred_subid[kept] = deferred_subid[i];
+				deferred[kept++] = deferred[i];
+			}
+		}
+		ndeferred = kept;
+	}
 }

@@ -26,6 +26,8 @@ typedef struct AttemptRecord
 } AttemptRecord;
 
 extern void audit_attempt(const AttemptRecord *rec);
+extern void audit_attempts(const AttemptRecord *recs, int n);
+extern void audit_defer(bool on);
 extern void audit_init(void);
 
 #endif							/* BOOKING_AUDIT_H */

@@ -51,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "audit.h"
 #include "direct.h"
 #include "engine.h"
 #include "rowhint.h"
@@ -372,6 +373,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 
 	olds = palloc(sizeof(HeapTuple) * Max(n, 1));
 	news = palloc(sizeof(HeapTuple) * Max(n, 1));
+	audit_defer(true);			/* the rows' transitions audited in one insert, below */
 	for (i = 0; i < n; i++)
 	{
 		HeapTuple	found;
@@ -425,6 +427,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		olds[done] = found;
 		news[done++] = newtup;
 	}
+	audit_defer(false);
 	CommandCounterIncrement();
 
 	/* then what the AFTER trigger does for each row, in order, as at the statement's end */

@@ -120,6 +120,8 @@ booking_book_many(PG_FUNCTION_ARGS)
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
 	int			i;
+	AttemptRecord *recs;
+	int			nrecs;
 	int			ret;
 
 	require_arg(fcinfo, 0, "resource_ids");
@@ -307,27 +309,30 @@ booking_book_many(PG_FUNCTION_ARGS)
 		pair->holder_att != InvalidAttrNumber)
 		(void) limits_rate_add(pair, holder, judged);
 
-	/* the audit: a row per booking made, or the one refusal */
+	/* the audit: a row per booking made, or the one refusal; one insert */
+	recs = palloc(sizeof(AttemptRecord) * n);
+	nrecs = 0;
 	for (i = 0; i < n; i++)
 	{
-		AttemptRecord rec;
+		AttemptRecord *rec = &recs[nrecs];
 
 		if (refused_at >= 0 && i != refused_at)
 			continue;
-		memset(&rec, 0, sizeof(rec));
-		rec.action = "book_many";
-		rec.holder = holder;
-		rec.resource_id = ids[i];
-		rec.spots = spots;
-		rec.during = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-		rec.during_null = PG_ARGISNULL(2);
-		rec.ok = refused_at < 0;
-		rec.reason = refused_at < 0 ? NULL : refusal_reason(&refusal);
-		rec.booking_id = booking_ids[i];
-		rec.status = statuses[i];
-		rec.status_null = refused_at >= 0;
-		audit_attempt(&rec);
+		nrecs++;
+		memset(rec, 0, sizeof(*rec));
+		rec->action = "book_many";
+		rec->holder = holder;
+		rec->resource_id = ids[i];
+		rec->spots = spots;
+		rec->during = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+		rec->during_null = PG_ARGISNULL(2);
+		rec->ok = refused_at < 0;
+		rec->reason = refused_at < 0 ? NULL : refusal_reason(&refusal);
+		rec->booking_id = booking_ids[i];
+		rec->status = statuses[i];
+		rec->status_null = refused_at >= 0;
 	}
+	audit_attempts(recs, nrecs);
 
 	for (i = 0; i < n; i++)
 	{
