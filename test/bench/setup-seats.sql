@@ -114,6 +114,25 @@ BEGIN
 END
 $$;
 
+-- W, not a peer but the ceiling: the same three transactions per script, each writing the
+-- group's rows once (one UPDATE of a counter per seat) with no check, no lock taken first and no
+-- booking row.  Whatever books seats commits at least this much; W shows what the machine allows.
+CREATE TABLE bench.seat_w (
+	id bigint PRIMARY KEY,
+	n bigint NOT NULL DEFAULT 0
+) WITH (fillfactor = 70);
+INSERT INTO bench.seat_w (id) SELECT 30000 + g FROM pg_catalog.generate_series(1, :seats) g;
+
+CREATE FUNCTION bench.w_touch(p_first bigint, p_count integer)
+RETURNS integer
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	UPDATE bench.seat_w SET n = n + 1 WHERE id BETWEEN p_first AND p_first + p_count - 1
+	RETURNING 1;
+END;
+
 -- History on both sides: :history old bookings of the seats, long cancelled, so that the tables
 -- are not empty when the run's statements are planned (as they would not be in production).
 INSERT INTO booking.booking (resource_id, holder, status, group_id)
@@ -127,4 +146,4 @@ CREATE TABLE bench.seats_base AS
 SELECT (SELECT coalesce(max(id), 0) FROM booking.booking) AS engine_base,
 	   (SELECT coalesce(max(id), 0) FROM bench.seat_booking) AS peer_base;
 
-VACUUM (ANALYZE) booking.resource, booking.booking, bench.seat, bench.seat_booking;
+VACUUM (ANALYZE) booking.resource, booking.booking, bench.seat, bench.seat_booking, bench.seat_w;

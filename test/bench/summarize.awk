@@ -5,7 +5,7 @@
 # Prints, per workload, each contender's median TPS (attempts per second) with every run's
 # figure, the median share of attempts that booked a row, and the ratio engine / contender; then
 # (c) against (b) and (a), and (f) against (d), per contender; the issue's targets and the
-# ceilings N and R (not peers: they are left out of "best peer"); the attempts
+# ceilings N, R and W (not peers: they are left out of "best peer"); the attempts
 # pgbench retried (deadlocks); then the
 # diagnostic variants (labels with a "/") against the contender they vary.
 
@@ -89,11 +89,11 @@ END {
 			r = (who[i] == "engine") ? "" : ratio(med[wl, "engine"], med[wl, who[i]])
 			printf fmt, first ? desc[wl] : "", who[i], sprintf("%.1f", med[wl, who[i]]), booked[wl, who[i]], runs[wl, who[i]], r
 			first = 0
-			if (who[i] != "engine" && who[i] != "N" && who[i] != "R" && med[wl, who[i]] > best) {
+			if (who[i] != "engine" && who[i] != "N" && who[i] != "R" && who[i] != "W" && med[wl, who[i]] > best) {
 				best = med[wl, who[i]]
 				bestname = who[i]
 			}
-			if (who[i] != "N" && who[i] != "R")
+			if (who[i] != "N" && who[i] != "R" && who[i] != "W")
 				npeers[wl]++
 		}
 		if (best > 0 && npeers[wl] > 2)
@@ -136,13 +136,18 @@ END {
 				ratio(med["m", "engine"], med["m", "R"]), 1 / 1.3,
 				(med["m", "R"] > 0 && 1.3 * med["m", "engine"] >= med["m", "R"]) ? "met" : "not met",
 				ratio(med["m", "engine"], med["m", "X"])
-		if ((present("d") && med["d", "N"] > 0) || (present("e") && med["e", "N"] > 0))
-			printf "Against N, the INSERT with no check at all (the ceiling for anything that writes the row):\n"
+		if ((present("d") && med["d", "N"] > 0) || (present("e") && med["e", "N"] > 0) || (present("s") && med["s", "W"] > 0))
+			printf "Against the ceilings N (the INSERT with no check at all) and W (the seat map's writes, unchecked):\n"
 		if (present("d") && med["d", "N"] > 0)
 			printf "  (d) engine / N  %-8s E / N  %s\n", ratio(med["d", "engine"], med["d", "N"]), ratio(med["d", "E"], med["d", "N"])
 		if (present("e") && med["e", "N"] > 0)
 			printf "  (e) engine / N  %-8s P / N  %-8s N / P  %s  (the most any writer of the row could get against P)\n",
 				ratio(med["e", "engine"], med["e", "N"]), ratio(med["e", "P"], med["e", "N"]), ratio(med["e", "N"], med["e", "P"])
+		if (present("s") && med["s", "W"] > 0)
+			printf "  (s) engine / W  %-8s F / W  %-8s W / F  %s  (W: three transactions writing each seat once, unchecked; the most anything could get against F)\n",
+				ratio(med["s", "engine"], med["s", "W"]), ratio(med["s", "F"], med["s", "W"]), ratio(med["s", "W"], med["s", "F"])
+		if (present("s") && med["s", "F/async"] > 0)
+			printf "  (s) with synchronous_commit off: engine / F  %s\n", ratio(med["s", "engine/async"], med["s", "F/async"])
 		if (present("e") && med["e", "P/async"] > 0)
 			printf "  (e) with synchronous_commit off: engine / P  %s    N / P  %s\n",
 				ratio(med["e", "engine/async"], med["e", "P/async"]), ratio(med["e", "N/async"], med["e", "P/async"])
