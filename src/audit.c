@@ -27,6 +27,7 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -255,6 +256,27 @@ write_attempts(const AttemptRecord *recs, int n)
 }
 
 /*
+ * A copy of a record whose strings and range live as long as the (sub)transaction, for a row
+ * kept until audit_defer(false): a trigger's record may point into memory its statement frees
+ * row by row.  (A subtransaction that fails takes its copies with it, and its rows too.)
+ */
+static AttemptRecord
+copy_record(const AttemptRecord *rec)
+{
+	MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
+	AttemptRecord copy = *rec;
+
+	copy.action = pstrdup(rec->action);
+	copy.holder = rec->holder != NULL ? pstrdup(rec->holder) : NULL;
+	copy.reason = rec->reason != NULL ? pstrdup(rec->reason) : NULL;
+	copy.idempotency_key = rec->idempotency_key != NULL ? pstrdup(rec->idempotency_key) : NULL;
+	if (!rec->during_null)
+		copy.during = datumCopy(rec->during, false, -1);
+	MemoryContextSwitchTo(old);
+	return copy;
+}
+
+/*
  * Appends one attempt row, unless booking.audit is off; while the caller defers them, keeps it
  * for audit_defer(false).
  */
@@ -276,7 +298,7 @@ audit_attempt(const AttemptRecord *rec)
 				repalloc(deferred_subid, sizeof(SubTransactionId) * deferred_size);
 		}
 		deferred_subid[ndeferred] = GetCurrentSubTransactionId();
-		deferred[ndeferred++] = *rec;
+		deferred[ndeferred++] = copy_record(rec);
 		return;
 	}
 	write_attempts(rec, 1);

@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "engine.h"
 #include "holder_limits.h"
+#include "locks.h"
 #include "pair.h"
 
 PG_MODULE_MAGIC;
@@ -73,5 +74,6 @@ _PG_init(void)
 
 	pair_init();
 	audit_init();
+	locks_init();
 	RegisterXactCallback(booking_xact_callback, NULL);
 }

@@ -12,12 +12,45 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "locks.h"
+
+/*
+ * When this transaction took the locks it took last (a ring of the newest): the clock that its
+ * judgements on those resources go by (lock_judgement_time()).
+ */
+#define HELD_RING 64
+
+typedef struct HeldLock
+{
+	int32		pair_id;
+	int64		resource_id;
+	TimestampTz taken_at;
+} HeldLock;
+
+static HeldLock held[HELD_RING];
+static int	nheld = 0;			/* how many were taken in this transaction, in all */
+
+static void
+locks_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		nheld = 0;
+}
+
+void
+locks_init(void)
+{
+	RegisterXactCallback(locks_xact_callback, NULL);
+}
 
 /*
  * Takes the advisory lock of one resource for the rest of the transaction.  Taking it again in
@@ -29,7 +62,38 @@ lock_resource(BookingPair *pair, int64 resource_id)
 	LOCKTAG		tag;
 
 	SET_LOCKTAG_BOOKING(tag, pair->id, resource_id);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	if (LockAcquire(&tag, ExclusiveLock, false, false) == LOCKACQUIRE_OK)
+	{
+		HeldLock   *h = &held[nheld++ % HELD_RING];
+
+		h->pair_id = pair->id;
+		h->resource_id = resource_id;
+		h->taken_at = GetCurrentTimestamp();
+	}
+}
+
+/*
+ * The clock by which this transaction judges the holds of a resource it reads (are they past
+ * due?): the time it took the resource's lock, when it holds it, else the clock now.  Every
+ * write a snapshot taken since shows on that resource was judged under the lock, before it was
+ * let go, so by an earlier clock: a hold any of them found past due is past due here too.  And
+ * the time stays the same while the lock is held, so that one pass over the waiting line judges
+ * every row by the same clock.  (The ring remembers the newest locks; for an older one the clock
+ * now is right as well, only not the same from one read to the next.)
+ */
+TimestampTz
+lock_judgement_time(BookingPair *pair, int64 resource_id)
+{
+	int			i;
+
+	for (i = nheld - 1; i >= 0 && i >= nheld - HELD_RING; i--)
+	{
+		HeldLock   *h = &held[i % HELD_RING];
+
+		if (h->pair_id == pair->id && h->resource_id == resource_id)
+			return h->taken_at;
+	}
+	return GetCurrentTimestamp();
 }
 
 /*

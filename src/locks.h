@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "storage/lock.h"
 
 #include "pair.h"
@@ -33,7 +34,9 @@
  */
 #define BOOKING_KEY_LOCK_SPACE 0x3FFF
 
+extern void locks_init(void);
 extern void lock_resource(BookingPair *pair, int64 resource_id);
+extern TimestampTz lock_judgement_time(BookingPair *pair, int64 resource_id);
 extern void lock_idempotency_key(const char *holder, const char *key);
 extern void lock_resources(BookingPair *pair, int64 *resource_ids, int n);
 

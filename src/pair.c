@@ -766,7 +766,7 @@ SPIPlanPtr
 pair_plan(BookingPair *pair, PairPlan which)
 {
 	StringInfoData sql;
-	Oid			argtypes[4] = {INT8OID, INT4OID, InvalidOid, InvalidOid};
+	Oid			argtypes[5] = {INT8OID, INT4OID, InvalidOid, InvalidOid, InvalidOid};
 	int			nargs = 0;
 	SPIPlanPtr	plan;
 	/* keys as the engine reads them back: an integer as int8, any other key as it is */
@@ -865,15 +865,19 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->is_block_sql, pair->child_sql,
 							 pair->overlap_sql, pair->child_parent_sql, pair->consuming_sql,
 							 pair->child_key_sql);
-			/* a hold counts for nothing once its time has passed */
+			/*
+			 * a hold counts for nothing once its time has passed, by the clock $5 (the time the
+			 * resource's lock was taken; see timeline.c's near_rows_scan())
+			 */
 			if (pair->expires_sql != NULL)
 				appendStringInfo(&sql,
-								 " AND NOT (%s::pg_catalog.text = 'held' AND %s <= pg_catalog.now())",
+								 " AND NOT (%s::pg_catalog.text = 'held' AND %s <= $5)",
 								 pair->status_sql, pair->expires_sql);
 			argtypes[1] = TIMESTAMPTZOID;
 			argtypes[2] = TIMESTAMPTZOID;
 			argtypes[3] = pair_key_is_integer(pair->child_key_type) ? INT8OID : pair->child_key_type;
-			nargs = 4;
+			argtypes[4] = TIMESTAMPTZOID;
+			nargs = 5;
 			break;
 		case PLAN_GROW:
 			/* $2 is a length, $3 says blocks; only ever raised (engine_raise_bound()) */

@@ -44,6 +44,7 @@
 
 #include "compat.h"
 #include "counter.h"
+#include "locks.h"
 #include "timeline.h"
 
 
@@ -306,12 +307,12 @@ static int
 near_rows_query(BookingPair *pair, int64 resource_id, Span search, int64 exclude_row,
 				bool decide, NearRow **out)
 {
-	Datum		args[4];
+	Datum		args[5];
 	int			ret;
 	uint64		i;
 	int			n = 0;
 	NearRow    *rows;
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	args[0] = pair_resource_datum(pair, resource_id);
 	args[1] = TimestampTzGetDatum(search.lo);
@@ -321,6 +322,8 @@ near_rows_query(BookingPair *pair, int64 resource_id, Span search, int64 exclude
 		args[3] = pair_handle_datum(exclude_row, pair->child_key_type);
 	else
 		nulls[3] = 'n';
+	/* the clock the holds are judged by (see near_rows_scan()) */
+	args[4] = TimestampTzGetDatum(lock_judgement_time(pair, resource_id));
 	ret = pair_execute_as_owner(pair, PLAN_CANDIDATES, args, nulls, 0, decide);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "looking up overlapping bookings failed: %s", SPI_result_code_string(ret));
@@ -366,8 +369,19 @@ near_rows_scan(BookingPair *pair, int64 resource_id, const TimelineRule *rule, S
 	int			size = 16;
 	NearRow    *rows = palloc(sizeof(NearRow) * size);
 	int			pass;
+	TimestampTz judged_at;
 
 	pair_scan_open(&cs, pair, pair->slot_index, decide);
+	/*
+	 * Holds are judged by the time this transaction took the resource's lock, or by the clock
+	 * now (after the scan's snapshot) where it holds none (locks.c), not by the transaction's
+	 * start: every write the snapshot shows judged the holds it met by an earlier clock, and a
+	 * hold one of them found past due (and whose room it gave away) is past due here too.  By
+	 * the transaction's start, a transaction begun before that hold fell due would count it
+	 * again: a full range where there is room, a live hold refused at its confirm, verify()
+	 * reporting a load that never was.
+	 */
+	judged_at = lock_judgement_time(pair, resource_id);
 	desc = RelationGetDescr(cs.rel);
 	for (pass = 0; pass < 2; pass++)
 	{
@@ -428,7 +442,7 @@ near_rows_scan(BookingPair *pair, int64 resource_id, const TimelineRule *rule, S
 			{
 				/* a hold counts for nothing once its time has passed */
 				d = slot_getattr(slot, pair->expires_att, &isnull);
-				if (!isnull && DatumGetTimestampTz(d) <= GetCurrentTransactionStartTimestamp())
+				if (!isnull && DatumGetTimestampTz(d) <= judged_at)
 					continue;
 			}
 			if (n == size)

@@ -20,7 +20,7 @@ WITH c AS (
 	  FROM booking.booking b
 	  JOIN booking.resource r ON r.id = b.resource_id
 	 WHERE r.timeline AND b.status IN ($CONSUMING)
-	   AND NOT (b.status = 'held' AND b.expires_at <= now())
+	   AND NOT (b.status = 'held' AND b.expires_at <= clock_timestamp())
 ), ev AS (
 	SELECT resource_id, capacity, s AS at, n AS delta FROM c
 	UNION ALL
