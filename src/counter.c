@@ -467,53 +467,69 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
  * the caller to read and drop.  ROW_NOT_PLAIN tells the caller to use its statement instead.
  * The caller holds the resource's advisory lock.
  */
+/*
+ * Opens the parent (in lockmode) for a read of one row straight through the table AM, with a
+ * snapshot that sees this transaction's earlier writes, as a new statement would; false, having
+ * closed it again, where the statement must run instead.
+ */
+static bool
+parent_open_direct(BookingPair *pair, LOCKMODE lockmode, Relation *rel, Snapshot *snapshot)
+{
+	*rel = table_open(pair->parent_relid, lockmode);
+	if (!parent_is_plain(pair, *rel))
+	{
+		table_close(*rel, NoLock);
+		return false;
+	}
+	CommandCounterIncrement();
+	*snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	return true;
+}
+
+static void
+parent_close_direct(Relation rel, Snapshot snapshot)
+{
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+}
+
 RowLockOutcome
 counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att, Datum *value,
 				   bool *isnull)
 {
-	Relation	rel = table_open(pair->parent_relid, AccessShareLock);
+	Relation	rel;
 	Snapshot	snapshot;
 	ItemPointerData tid;
 	HeapTuple	found;
 	RowLockOutcome outcome = ROW_MISSING;
 
-	if (!parent_is_plain(pair, rel))
-	{
-		table_close(rel, NoLock);
+	if (!parent_open_direct(pair, AccessShareLock, &rel, &snapshot))
 		return ROW_NOT_PLAIN;
-	}
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	if (find_visible(pair, rel, resource_id, snapshot, &tid, &found))
 	{
+		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), att - 1);
+
 		*value = heap_getattr(found, att, RelationGetDescr(rel), isnull);
 		if (!*isnull)
-			*value = datumCopy(*value, TupleDescAttr(RelationGetDescr(rel), att - 1)->attbyval,
-							   TupleDescAttr(RelationGetDescr(rel), att - 1)->attlen);
+			*value = datumCopy(*value, attr->attbyval, attr->attlen);
 		heap_freetuple(found);
 		outcome = ROW_LOCKED;
 	}
-	UnregisterSnapshot(snapshot);
-	table_close(rel, NoLock);
+	parent_close_direct(rel, snapshot);
 	return outcome;
 }
 
 RowLockOutcome
 counter_lock_row(BookingPair *pair, int64 resource_id, TupleTableSlot **slot)
 {
-	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
+	Relation	rel;
 	Snapshot	snapshot;
 	ItemPointerData tid;
 	RowLockOutcome outcome = ROW_LOCKED;
 
 	*slot = NULL;
-	if (!parent_is_plain(pair, rel))
-	{
-		table_close(rel, NoLock);
+	if (!parent_open_direct(pair, RowExclusiveLock, &rel, &snapshot))
 		return ROW_NOT_PLAIN;
-	}
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	if (!find_visible(pair, rel, resource_id, snapshot, &tid, NULL))
 		outcome = ROW_MISSING;
 	else
@@ -524,7 +540,6 @@ counter_lock_row(BookingPair *pair, int64 resource_id, TupleTableSlot **slot)
 		else
 			slot_getallattrs(*slot);
 	}
-	UnregisterSnapshot(snapshot);
-	table_close(rel, NoLock);
+	parent_close_direct(rel, snapshot);
 	return outcome;
 }
