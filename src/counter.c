@@ -468,22 +468,25 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
  * The caller holds the resource's advisory lock.
  */
 /*
- * Opens the parent (in lockmode) for a read of one row straight through the table AM, with a
- * snapshot that sees this transaction's earlier writes, as a new statement would; false, having
- * closed it again, where the statement must run instead.
+ * A resource's row for a read straight through the table AM: the parent opened in lockmode and
+ * the version that a snapshot seeing this transaction's earlier writes (as a new statement's
+ * would) finds, its tid in *tid and, with found, a copy in *found.  ROW_LOCKED: there, the
+ * caller ends with parent_close_direct(); ROW_MISSING: not there, likewise; ROW_NOT_PLAIN: the
+ * statement must run instead, nothing left open.
  */
-static bool
-parent_open_direct(BookingPair *pair, LOCKMODE lockmode, Relation *rel, Snapshot *snapshot)
+static RowLockOutcome
+parent_find_direct(BookingPair *pair, int64 resource_id, LOCKMODE lockmode, Relation *rel,
+				   Snapshot *snapshot, ItemPointer tid, HeapTuple *found)
 {
 	*rel = table_open(pair->parent_relid, lockmode);
 	if (!parent_is_plain(pair, *rel))
 	{
 		table_close(*rel, NoLock);
-		return false;
+		return ROW_NOT_PLAIN;
 	}
 	CommandCounterIncrement();
 	*snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	return true;
+	return find_visible(pair, *rel, resource_id, *snapshot, tid, found) ? ROW_LOCKED : ROW_MISSING;
 }
 
 static void
@@ -501,11 +504,12 @@ counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att, Datum *
 	Snapshot	snapshot;
 	ItemPointerData tid;
 	HeapTuple	found;
-	RowLockOutcome outcome = ROW_MISSING;
+	RowLockOutcome outcome = parent_find_direct(pair, resource_id, AccessShareLock, &rel,
+												&snapshot, &tid, &found);
 
-	if (!parent_open_direct(pair, AccessShareLock, &rel, &snapshot))
-		return ROW_NOT_PLAIN;
-	if (find_visible(pair, rel, resource_id, snapshot, &tid, &found))
+	if (outcome == ROW_NOT_PLAIN)
+		return outcome;
+	if (outcome == ROW_LOCKED)
 	{
 		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), att - 1);
 
@@ -513,7 +517,6 @@ counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att, Datum *
 		if (!*isnull)
 			*value = datumCopy(*value, attr->attbyval, attr->attlen);
 		heap_freetuple(found);
-		outcome = ROW_LOCKED;
 	}
 	parent_close_direct(rel, snapshot);
 	return outcome;
@@ -525,14 +528,13 @@ counter_lock_row(BookingPair *pair, int64 resource_id, TupleTableSlot **slot)
 	Relation	rel;
 	Snapshot	snapshot;
 	ItemPointerData tid;
-	RowLockOutcome outcome = ROW_LOCKED;
+	RowLockOutcome outcome = parent_find_direct(pair, resource_id, RowExclusiveLock, &rel,
+												&snapshot, &tid, NULL);
 
 	*slot = NULL;
-	if (!parent_open_direct(pair, RowExclusiveLock, &rel, &snapshot))
-		return ROW_NOT_PLAIN;
-	if (!find_visible(pair, rel, resource_id, snapshot, &tid, NULL))
-		outcome = ROW_MISSING;
-	else
+	if (outcome == ROW_NOT_PLAIN)
+		return outcome;
+	if (outcome == ROW_LOCKED)
 	{
 		*slot = lock_newest(pair, rel, &tid, snapshot, resource_id);
 		if (*slot == NULL)
