@@ -23,6 +23,8 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
+#include "storage/smgr.h"
+#include "utils/rel.h"
 
 #include "rowhint.h"
 
@@ -37,6 +39,23 @@ typedef struct RowHint
 } RowHint;
 
 static RowHint hints[ROWHINT_SLOTS];
+
+/*
+ * Whether the table has block blk.  The size this backend last learned (smgr's cached count)
+ * answers when the block is below it: a table only shrinks under an ACCESS EXCLUSIVE lock, which
+ * the caller's lock on the table excludes, and taking that lock read the invalidation such a
+ * truncation sends, which drops the cached count.  Otherwise the size is asked of the file
+ * system (a system call), which refreshes the count.
+ */
+static bool
+block_in_table(Relation rel, BlockNumber blk)
+{
+	BlockNumber known = RelationGetSmgr(rel)->smgr_cached_nblocks[MAIN_FORKNUM];
+
+	if (known != InvalidBlockNumber && blk < known)
+		return true;
+	return blk < RelationGetNumberOfBlocks(rel);
+}
 
 static RowHint *
 slot_of(Oid relid, int64 key)
@@ -69,7 +88,7 @@ rowhint_fetch(Relation rel, AttrNumber key_att, Oid key_type, int64 key, Snapsho
 	if (h->relid != RelationGetRelid(rel) || h->key != key)
 		return NULL;
 	/* a table shortened since (VACUUM, TRUNCATE) has no such block to read */
-	if (ItemPointerGetBlockNumber(&h->tid) >= RelationGetNumberOfBlocks(rel))
+	if (!block_in_table(rel, ItemPointerGetBlockNumber(&h->tid)))
 		return NULL;
 
 	slot = table_slot_create(rel, NULL);

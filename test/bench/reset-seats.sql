@@ -15,5 +15,5 @@ TRUNCATE booking.attempt;
 DELETE FROM bench.seat_booking WHERE id > (SELECT peer_base FROM bench.seats_base);
 UPDATE bench.seat SET state = 'free', holder = NULL, hold_until = NULL WHERE state <> 'free';
 
-VACUUM booking.resource, booking.booking, booking.attempt, bench.seat, bench.seat_booking, bench.seat_w;
+VACUUM booking.resource, booking.booking, booking.attempt, booking.queue, bench.seat, bench.seat_booking, bench.seat_w;
 CHECKPOINT;
