@@ -236,7 +236,6 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	AttemptRecord rec;
 	BookingState from;
 	BookingState to;
-	AttrNumber	holder_att;
 
 	if (pair->id != BOOKING_OWN_PAIR || !booking_audit_enabled)
 		return;
@@ -248,10 +247,9 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	if (from == to)
 		return;
 	rec.action = state_transition_action(from, to);
-	holder_att = get_attnum(RelationGetRelid(rel), "holder");
-	if (holder_att != InvalidAttrNumber)
+	if (pair->holder_att != InvalidAttrNumber)
 	{
-		d = heap_getattr(newtup, holder_att, desc, &isnull);
+		d = heap_getattr(newtup, pair->holder_att, desc, &isnull);
 		rec.holder = isnull ? NULL : TextDatumGetCString(d);
 	}
 	d = heap_getattr(newtup, pair->child_parent_att, desc, &isnull);
