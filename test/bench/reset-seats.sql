@@ -14,6 +14,9 @@ TRUNCATE booking.attempt;
 
 DELETE FROM bench.seat_booking WHERE id > (SELECT peer_base FROM bench.seats_base);
 UPDATE bench.seat SET state = 'free', holder = NULL, hold_until = NULL WHERE state <> 'free';
+DELETE FROM bench.seat_v_booking WHERE id > (SELECT v_base FROM bench.seats_base);
+UPDATE bench.seat_v SET n = 0 WHERE n <> 0;
 
-VACUUM booking.resource, booking.booking, booking.attempt, booking.queue, bench.seat, bench.seat_booking, bench.seat_w;
+VACUUM booking.resource, booking.booking, booking.attempt, booking.queue, bench.seat, bench.seat_booking, bench.seat_w,
+	bench.seat_v, bench.seat_v_booking;
 CHECKPOINT;
