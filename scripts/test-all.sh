@@ -112,6 +112,8 @@ for suite in $SUITES; do
 		;;
 	stress)
 		if as_pg bash -c "cd '$T' && bash test/stress/run.sh" >"$log" 2>&1; then st=ok; else st=FAILED; fi
+		# a failure's own lines first (they may be far from the end), then the summaries
+		[ "$st" = ok ] || { grep -E '^stress[a-z-]*: (db=|summary)' "$log"; grep -A 15 '^VIOLATION' "$log" | head -80; }
 		tail -40 "$log"
 		record stress/run.sh "$st"
 		;;
