@@ -66,6 +66,7 @@ CREATE TABLE @extschema@.resource (
 	max_per_holder integer,
 	longest_booking interval NOT NULL DEFAULT '0',
 	longest_block interval NOT NULL DEFAULT '0',
+	waiting integer NOT NULL DEFAULT 0,
 	meta jsonb,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) WITH (fillfactor = 70);	/* room on each page for the counter's new row versions (HOT updates) */
@@ -91,6 +92,8 @@ COMMENT ON COLUMN @extschema@.resource.longest_booking IS
 	'timeline resources: at least the length of the longest range any of its bookings has had; bounds the overlap search; written only by the engine and booking.repair()';
 COMMENT ON COLUMN @extschema@.resource.longest_block IS
 	'timeline resources: the same for its blocks, which the overlap search looks up apart';
+COMMENT ON COLUMN @extschema@.resource.waiting IS
+	'how many of its rows are waitlisted, so that an admission asks the waitlist only when someone waits; written only by the engine and booking.repair()';
 COMMENT ON COLUMN @extschema@.resource.meta IS 'free-form application data';
 COMMENT ON COLUMN @extschema@.resource.created_at IS 'when the resource was created';
 

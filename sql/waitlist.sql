@@ -94,3 +94,47 @@ SELECT holder, during, status FROM booking.booking WHERE holder IN ('pia', 'quin
 -- the audit: each promotion is recorded
 SELECT action, holder, status FROM booking.attempt WHERE action <> 'book' ORDER BY id;
 SELECT * FROM booking.verify();
+
+-- each resource counts its waitlisted rows (resource.waiting), so that an admission looks at the
+-- waitlist only when someone waits; the count follows every way a row starts or stops waiting,
+-- and starts at 0 whatever a new resource's INSERT says
+INSERT INTO booking.resource (name, capacity, waitlist, waiting) VALUES ('yoga', 1, true, 7);
+INSERT INTO booking.resource (name, capacity, waitlist) VALUES ('pilates', 1, true);
+SELECT id AS yoga FROM booking.resource WHERE name = 'yoga' \gset
+SELECT id AS pilates FROM booking.resource WHERE name = 'pilates' \gset
+SELECT waiting FROM booking.resource WHERE id = :yoga;
+SELECT booking_id AS y_amy FROM booking.book_slot(:yoga, 1, holder => 'amy') \gset
+SELECT booking_id AS y_bo, status FROM booking.book_slot(:yoga, 1, holder => 'bo') \gset
+SELECT booking_id AS y_cy, status FROM booking.book_slot(:yoga, 1, holder => 'cy') \gset
+SELECT name, waiting FROM booking.resource WHERE id IN (:yoga, :pilates) ORDER BY id;
+-- amy cancels: bo is promoted, one row still waits
+SELECT holder, status FROM booking.cancel(:y_amy);
+SELECT waiting FROM booking.resource WHERE id = :yoga;
+-- cy waits on pilates instead (the row moves): one count down, the other up
+UPDATE booking.booking SET resource_id = :pilates WHERE id = :y_cy;
+SELECT name, waiting FROM booking.resource WHERE id IN (:yoga, :pilates) ORDER BY id;
+-- ... and leaves the line
+SELECT holder, status FROM booking.cancel(:y_cy);
+SELECT name, waiting FROM booking.resource WHERE id IN (:yoga, :pilates) ORDER BY id;
+-- a direct INSERT of a waiting row counts, its DELETE counts it out
+INSERT INTO booking.booking (resource_id, holder, status) VALUES (:yoga, 'dee', 'waitlisted');
+SELECT waiting FROM booking.resource WHERE id = :yoga;
+DELETE FROM booking.booking WHERE resource_id = :yoga AND holder = 'dee';
+SELECT waiting FROM booking.resource WHERE id = :yoga;
+-- only the engine writes it: 428C9
+UPDATE booking.resource SET waiting = 3 WHERE id = :yoga;
+-- a count written with the triggers off is reported by verify() and rewritten by repair()
+SELECT booking_id AS y_eli, status FROM booking.book_slot(:yoga, 1, holder => 'eli') \gset
+SET session_replication_role = replica;
+UPDATE booking.resource SET waiting = 0 WHERE id = :yoga;
+RESET session_replication_role;
+SELECT resource_id = :yoga AS yoga, counted, problem FROM booking.verify();
+SELECT resource_id = :yoga AS yoga, old_reserved, new_reserved FROM booking.repair();
+SELECT waiting FROM booking.resource WHERE id = :yoga;
+-- with the count right again, eli's place in line holds: bo's cancel gives her the spot, and a
+-- new request waits behind no one but finds no room
+SELECT holder, status FROM booking.cancel(:y_bo);
+SELECT holder, status FROM booking.booking WHERE id = :y_eli;
+SELECT ok, status, waitlist_position FROM booking.book_slot(:yoga, 1, holder => 'fay');
+SELECT name, waiting FROM booking.resource WHERE id = :yoga;
+SELECT * FROM booking.verify();

@@ -215,6 +215,27 @@ lock_newest(BookingPair *pair, Relation rel, ItemPointer tid, Snapshot snapshot,
 }
 
 /*
+ * Whether a resource's count of waitlisted rows, as a version of its row holds it (value, isnull),
+ * lets rows wait there: above zero, or unknown (the pair keeps no count, or it is NULL).
+ */
+static bool
+count_lets_wait(BookingPair *pair, Datum value, bool isnull)
+{
+	return pair->waiting_att == InvalidAttrNumber || isnull || DatumGetInt32(value) != 0;
+}
+
+static bool
+row_may_have_waiting(BookingPair *pair, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull = true;
+	Datum		d = (Datum) 0;
+
+	if (pair->waiting_att != InvalidAttrNumber)
+		d = heap_getattr(tuple, pair->waiting_att, desc, &isnull);
+	return count_lets_wait(pair, d, isnull);
+}
+
+/*
  * Finds the version of a resource's row that the snapshot sees: at the address where it was
  * last seen, or else through the key's unique index.  Returns false when there is none.  With
  * tuple, *tuple is a copy of it.
@@ -261,7 +282,8 @@ find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapsh
 
 static CounterOutcome
 apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
-			 int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc)
+			 int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc,
+			 bool stop_if_waiting)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot;
@@ -284,6 +306,19 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		return COUNTER_NO_ROW;
 	}
 	*is_timeline = row_is_timeline(pair, found, desc);
+
+	/*
+	 * Rows waiting there go first (the caller asks the waitlist, then calls again).  A row put
+	 * on the waitlist after this snapshot raised the count in a newer version of this row, and
+	 * the write below then finds that version (or fails with 40001 under a transaction
+	 * snapshot), where the count is judged again.
+	 */
+	if (stop_if_waiting && row_may_have_waiting(pair, found, desc))
+	{
+		heap_freetuple(found);
+		UnregisterSnapshot(snapshot);
+		return COUNTER_WAITING;
+	}
 
 	/* the holder's limit on this resource, before any change (holder_limits.c) */
 	if (hc != NULL && pair->max_per_holder_att != InvalidAttrNumber)
@@ -401,6 +436,11 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("resource %lld has no capacity or counter", (long long) resource_id)));
 	}
+	else if (stop_if_waiting &&
+			 (pair->waiting_att == InvalidAttrNumber ||
+			  count_lets_wait(pair, locked->tts_values[pair->waiting_att - 1],
+							  locked->tts_isnull[pair->waiting_att - 1])))
+		outcome = COUNTER_WAITING;
 	else if (conditional && (int64) cnt + delta > (int64) cap)
 		outcome = COUNTER_REFUSED;
 
@@ -443,7 +483,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
  */
 CounterOutcome
 counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
-			  int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc)
+			  int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc,
+			  bool stop_if_waiting)
 {
 	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
 	CounterOutcome outcome;
@@ -453,7 +494,9 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
 	*is_timeline = false;
 	if (parent_is_plain(pair, rel))
 		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved,
-							   is_timeline, hc);
+							   is_timeline, hc, stop_if_waiting);
+	else if (stop_if_waiting)
+		outcome = COUNTER_WAITING;	/* the statement does not read the count: ask the waitlist */
 	else
 		outcome = engine_counter_statement(pair, resource_id, delta, conditional,
 										   capacity, reserved, is_timeline, hc);
@@ -520,6 +563,28 @@ counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att, Datum *
 	}
 	parent_close_direct(rel, snapshot);
 	return outcome;
+}
+
+bool
+counter_anyone_waiting(BookingPair *pair, int64 resource_id)
+{
+	Relation	rel;
+	Snapshot	snapshot;
+	ItemPointerData tid;
+	HeapTuple	found;
+	bool		may;
+
+	if (pair->waiting_att == InvalidAttrNumber)
+		return true;
+	rel = table_open(pair->parent_relid, AccessShareLock);
+	/* as of now, as the waitlist itself is read (queue.c): a row that waits since counts */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	may = !find_visible(pair, rel, resource_id, snapshot, &tid, &found) ||
+		row_may_have_waiting(pair, found, RelationGetDescr(rel));
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return may;
 }
 
 RowLockOutcome

@@ -18,7 +18,8 @@ typedef enum CounterOutcome
 	COUNTER_DONE,				/* changed */
 	COUNTER_REFUSED,			/* would exceed capacity; unchanged */
 	COUNTER_NO_ROW,				/* no such resource */
-	COUNTER_HOLDER_LIMIT		/* the holder has max_per_holder active bookings there; unchanged */
+	COUNTER_HOLDER_LIMIT,		/* the holder has max_per_holder active bookings there; unchanged */
+	COUNTER_WAITING				/* asked to stop if someone may wait there, and someone may; unchanged */
 } CounterOutcome;
 
 struct HolderCheck;
@@ -41,7 +42,13 @@ extern RowLockOutcome counter_read_value(BookingPair *pair, int64 resource_id, A
 										 Datum *value, bool *isnull);
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
-									bool *is_timeline, const struct HolderCheck *hc);
+									bool *is_timeline, const struct HolderCheck *hc,
+									bool stop_if_waiting);
+/*
+ * Whether rows may wait on a resource, as of now: false only when its count of waitlisted rows
+ * (the parent's waiting column) says none; true where the pair keeps no count.
+ */
+extern bool counter_anyone_waiting(BookingPair *pair, int64 resource_id);
 
 extern TM_Result booking_lock_row(Relation rel, ItemPointer tid, Snapshot snapshot,
 								  LockTupleMode mode, struct TupleTableSlot *slot,

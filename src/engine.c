@@ -140,7 +140,7 @@ run_parent_plan_with(BookingPair *pair, PairPlan which, Datum *args)
 	Oid			save_userid;
 	int			save_sec;
 	bool		counter = which == PLAN_ADMIT || which == PLAN_FORCE || which == PLAN_SET ||
-		which == PLAN_GROW;
+		which == PLAN_GROW || which == PLAN_WAIT_SHIFT || which == PLAN_WAIT_SET;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(pair->parent_owner,
@@ -194,6 +194,38 @@ engine_raise_bound(BookingPair *pair, int64 resource_id, bool is_block, int64 le
 	ret = run_parent_plan_with(pair, PLAN_GROW, args);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "raising the range bound failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * Keeps a resource's count of waitlisted rows (the parent's waiting column, where the pair has
+ * one): delta is +1 when a row starts waiting there, -1 when it stops; with set, the count is
+ * rewritten from the rows instead (repair).  An UPDATE as the parent's owner, under the
+ * resource's advisory lock, which it takes first if the caller does not hold it yet (the
+ * protocol's order: the advisory lock, then the resource's row).  A row starts or stops waiting
+ * far less often than bookings are made, and every admission that finds the count at zero is
+ * spared a look at the waitlist (engine.c's take_spots(), waitlist_promote()).
+ */
+void
+engine_shift_waiting(BookingPair *pair, int64 resource_id, int32 delta, bool set)
+{
+	int			ret;
+
+	if (pair->waiting_att == InvalidAttrNumber)
+		return;
+	lock_resource(pair, resource_id);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (set)
+	{
+		Datum		args[1] = {pair_resource_datum(pair, resource_id)};
+
+		ret = run_parent_plan_with(pair, PLAN_WAIT_SET, args);
+	}
+	else
+		ret = run_parent_plan(pair, PLAN_WAIT_SHIFT, resource_id, delta);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "counting the waitlist failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
 }
 
 /* The length of a range as its bound counts it (the search allows for open bounds). */
@@ -325,29 +357,35 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	 * resource promotes on its own: the line moves first, and whoever still waits keeps the
 	 * room.  A direct INSERT is judged on the room alone: it is how a restore or an import
 	 * writes rows back as they were, waiting rows before the bookings that came after them.
-	 * Holds past due go first: their spots belong to the line too.
+	 * Holds past due go first: their spots belong to the line too.  The resource's count of
+	 * waitlisted rows, read with its counter, says when nobody waits: then the waitlist is not
+	 * asked at all, which is the common case.
 	 */
-	if (fresh && queue_first_waiting(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
-	{
-		(void) engine_expire_holds(pair, resource_id, PG_INT32_MAX);
-		(void) waitlist_promote(pair, resource_id, false);
-		if (queue_first_waiting(pair, resource_id, &waiting))
-		{
-			result->outcome = ADMIT_QUEUED;
-			result->waiting_id = waiting;
-			return ADMIT_QUEUED;
-		}
-	}
-
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
-							&is_timeline, hc);
+							&is_timeline, hc, fresh);
+	if (outcome == COUNTER_WAITING)
+	{
+		if (queue_first_waiting(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
+		{
+			(void) engine_expire_holds(pair, resource_id, PG_INT32_MAX);
+			(void) waitlist_promote(pair, resource_id, false);
+			if (queue_first_waiting(pair, resource_id, &waiting))
+			{
+				result->outcome = ADMIT_QUEUED;
+				result->waiting_id = waiting;
+				return ADMIT_QUEUED;
+			}
+		}
+		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
+								&result->reserved, &is_timeline, hc, false);
+	}
 	if (outcome != COUNTER_NO_ROW && is_timeline)
 		report_missing_range(pair, resource_id);
 	if (outcome == COUNTER_REFUSED && engine_expire_holds(pair, resource_id, PG_INT32_MAX) > 0)
 	{
 		/* room was held by holds whose time had passed: they are expired now, decide again */
 		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
-								&result->reserved, &is_timeline, hc);
+								&result->reserved, &is_timeline, hc, false);
 	}
 	switch (outcome)
 	{
@@ -363,6 +401,9 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 		case COUNTER_HOLDER_LIMIT:
 			result->outcome = ADMIT_HOLDER_LIMIT;
 			result->holder = hc->holder;
+			break;
+		case COUNTER_WAITING:
+			elog(ERROR, "the counter stopped for the waitlist twice");
 			break;
 	}
 	return result->outcome;
@@ -382,7 +423,7 @@ shift_counter(BookingPair *pair, int64 resource_id, int32 delta)
 	bool		is_timeline;
 
 	(void) counter_apply(pair, resource_id, delta, false, &capacity, &reserved, &is_timeline,
-						 NULL);
+						 NULL, false);
 	return is_timeline;
 }
 

@@ -446,6 +446,7 @@ fill_pairs(MemoryContext cxt)
 			}
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
 			p->max_hold_att = get_attnum(p->parent_relid, "max_hold");
+			p->waiting_att = get_attnum(p->parent_relid, "waiting");
 			if (get_attnum(p->child_relid, "updated_at") != InvalidAttrNumber)
 				p->touch_sql = ", updated_at = pg_catalog.now()";
 			p->slot_index = get_relname_relid("booking_slot_idx", ns);
@@ -890,6 +891,23 @@ pair_plan(BookingPair *pair, PairPlan which)
 			argtypes[1] = INTERVALOID;
 			argtypes[2] = BOOLOID;
 			nargs = 3;
+			break;
+		case PLAN_WAIT_SHIFT:
+		case PLAN_WAIT_SET:
+			if (pair->waiting_att == InvalidAttrNumber)
+				elog(ERROR, "booking pair %d has no waiting column", pair->id);
+			if (which == PLAN_WAIT_SHIFT)
+				appendStringInfo(&sql, "UPDATE %s SET waiting = waiting + $2 WHERE %s = $1",
+								 pair->parent_sql, pair->parent_key_sql);
+			else
+				appendStringInfo(&sql,
+								 "UPDATE %s p SET waiting = c.n FROM"
+								 " (SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM %s"
+								 "   WHERE %s = $1 AND %s::pg_catalog.text = 'waitlisted') c"
+								 " WHERE p.%s = $1 AND p.waiting IS DISTINCT FROM c.n",
+								 pair->parent_sql, pair->child_sql, pair->child_parent_sql,
+								 pair->status_sql, pair->parent_key_sql);
+			nargs = which == PLAN_WAIT_SHIFT ? 2 : 1;
 			break;
 		case PLAN_LONGEST:
 			/*

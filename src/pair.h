@@ -63,6 +63,8 @@ typedef enum PairPlan
 	PLAN_PROMOTE,				/* one waiting row to confirmed (as the child's owner) */
 	PLAN_GROW,					/* raise one parent's longest_booking ($3 false) or longest_block */
 	PLAN_LONGEST,				/* every timeline parent with a range longer than its bound */
+	PLAN_WAIT_SHIFT,			/* waiting += $2 (a pair with a waiting column) */
+	PLAN_WAIT_SET,				/* waiting = how many of its rows are waitlisted (repair) */
 	NUM_PAIR_PLANS
 } PairPlan;
 
@@ -89,6 +91,8 @@ typedef struct BookingPair
 	Oid			holder_index;	/* btree (parent, holder) for the per-holder limit, or InvalidOid */
 	AttrNumber	max_per_holder_att;	/* the parent's max_per_holder, or InvalidAttrNumber */
 	AttrNumber	max_hold_att;	/* the parent's max_hold (own pair), or InvalidAttrNumber */
+	AttrNumber	waiting_att;	/* the parent's count of waitlisted rows (own pair), or
+								 * InvalidAttrNumber: then the waitlist is asked at every admission */
 	const char *touch_sql;		/* ", updated_at = now()" where the child has one (own pair), or "" */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */

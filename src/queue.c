@@ -33,6 +33,7 @@
 
 #include "compat.h"
 #include "api.h"
+#include "engine.h"
 #include "pair.h"
 #include "queue.h"
 #include "rowhint.h"
@@ -185,6 +186,24 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
 	if (same_key && before.has_due == after.has_due && before.due == after.due)
 		return;
 
+	/* the resources' counts of waitlisted rows, where a row starts or stops waiting there */
+	if (pair->waiting_att != InvalidAttrNumber && !same_key)
+	{
+		bool		was = before.present && before.waiting;
+		bool		is = after.present && after.waiting;
+
+		if (was && is && before.resource_id > after.resource_id)
+		{
+			/* two resources' locks, in ascending order (engine_shift_waiting() takes each) */
+			engine_shift_waiting(pair, after.resource_id, 1, false);
+			is = false;
+		}
+		if (was)
+			engine_shift_waiting(pair, before.resource_id, -1, false);
+		if (is)
+			engine_shift_waiting(pair, after.resource_id, 1, false);
+	}
+
 	/* this transaction's own earlier entries too, as a new statement would see them */
 	CommandCounterIncrement();
 	qrel = table_open(pair->queue_relid, RowExclusiveLock);
@@ -254,15 +273,26 @@ queue_verify(BookingPair *pair)
 
 	if (!OidIsValid(pair->queue_relid))
 		return 0;
+	/*
+	 * Entries missing, left over or with another due, and (where the resource keeps one) a
+	 * count of waitlisted rows that is not theirs, each counted once.
+	 */
 	kept_plan(&verify_plan,
-			  "SELECT COALESCE(b.resource_id, q.resource_id), pg_catalog.count(*)::pg_catalog.int4"
+			  "SELECT k, pg_catalog.sum(n)::pg_catalog.int4 FROM ("
+			  " SELECT COALESCE(b.resource_id, q.resource_id) AS k, 1 AS n"
 			  " FROM (SELECT resource_id, status = 'waitlisted' AS waiting, id,"
 			  "              CASE WHEN status = 'held' THEN expires_at END AS due"
 			  "         FROM " BOOKING_SCHEMA ".booking WHERE status IN ('held', 'waitlisted')) b"
 			  " FULL JOIN " BOOKING_SCHEMA ".queue q"
 			  "   ON q.resource_id = b.resource_id AND q.waiting = b.waiting AND q.booking_id = b.id"
 			  " WHERE b.id IS NULL OR q.booking_id IS NULL OR q.due IS DISTINCT FROM b.due"
-			  " GROUP BY 1 ORDER BY 1",
+			  " UNION ALL"
+			  " SELECT r.id, 1 FROM " BOOKING_SCHEMA ".resource r"
+			  " LEFT JOIN (SELECT resource_id, pg_catalog.count(*)::pg_catalog.int4 AS c"
+			  "              FROM " BOOKING_SCHEMA ".booking WHERE status = 'waitlisted'"
+			  "             GROUP BY 1) w ON w.resource_id = r.id"
+			  " WHERE r.waiting IS DISTINCT FROM COALESCE(w.c, 0)"
+			  ") d GROUP BY 1 ORDER BY 1",
 			  0, NULL);
 	ret = spi_execute_as(pair->child_owner, verify_plan, NULL, NULL, false, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -296,4 +326,6 @@ queue_rebuild(BookingPair *pair, int64 resource_id)
 	ret = spi_execute_as(pair->child_owner, rebuild_plan[1], args, NULL, true, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "rebuilding booking.queue failed: %s", SPI_result_code_string(ret));
+	/* and the resource's count of waitlisted rows */
+	engine_shift_waiting(pair, resource_id, 0, true);
 }

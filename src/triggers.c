@@ -531,23 +531,61 @@ check_bound_kept(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 				 errtable(rel)));
 }
 
+/*
+ * The count of a resource's waitlisted rows is the engine's too: an admission that finds it at
+ * zero does not look at the waitlist, so a count written lower than the rows would let a new
+ * booking overtake them.  An UPDATE that changes it gets 428C9.
+ */
+static void
+check_waiting_kept(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	bool		old_null;
+	bool		new_null;
+	int32		old;
+	int32		new;
+
+	if (pair->waiting_att == InvalidAttrNumber)
+		return;
+	old = int_column(rel, oldtup, pair->waiting_att, &old_null);
+	new = int_column(rel, newtup, pair->waiting_att, &new_null);
+	if (old_null != new_null || old != new)
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("column waiting of table %s can only be written by the booking engine",
+						pair->parent_sql),
+				 errdetail("It counts the resource's waitlisted rows."),
+				 errhint("Use booking.repair() to recount it from the rows."),
+				 errtable(rel)));
+}
+
 /* A new resource has no ranges yet: its bounds start at zero, and its rows raise them. */
 static HeapTuple
 bounds_at_zero(BookingPair *pair, Relation rel, HeapTuple tuple)
 {
-	int			cols[2];
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	int			cols[3];
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
 	Interval   *zero = palloc0(sizeof(Interval));
 	int			n = 0;
 
 	if (pair->longest_booking_att != InvalidAttrNumber)
+	{
+		values[n] = IntervalPGetDatum(zero);
 		cols[n++] = pair->longest_booking_att;
+	}
 	if (pair->longest_block_att != InvalidAttrNumber)
+	{
+		values[n] = IntervalPGetDatum(zero);
 		cols[n++] = pair->longest_block_att;
+	}
+	/* nor waiting rows: its count starts at zero too, and its rows raise it */
+	if (pair->waiting_att != InvalidAttrNumber)
+	{
+		values[n] = Int32GetDatum(0);
+		cols[n++] = pair->waiting_att;
+	}
 	if (n == 0)
 		return tuple;
-	values[0] = values[1] = IntervalPGetDatum(zero);
 	return heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel), n, cols, values, nulls);
 }
 
@@ -620,6 +658,7 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 					 errtable(rel)));
 		check_bound_kept(pair, rel, trigdata->tg_trigtuple, newtup, pair->longest_booking_att);
 		check_bound_kept(pair, rel, trigdata->tg_trigtuple, newtup, pair->longest_block_att);
+		check_waiting_kept(pair, rel, trigdata->tg_trigtuple, newtup);
 	}
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		newtup = bounds_at_zero(pair, rel, newtup);

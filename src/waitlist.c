@@ -43,6 +43,7 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "counter.h"
 #include "api.h"
 #include "engine.h"
 #include "holder_limits.h"
@@ -144,7 +145,9 @@ waitlist_promote(BookingPair *pair, int64 resource_id, bool check_setting)
 	bool		is_timeline;
 	int			ret;
 
-	if (!queue_first_waiting(pair, resource_id, &first))
+	/* nobody waits, as the resource's count says (no look at the waitlist then), or as it shows */
+	if (!counter_anyone_waiting(pair, resource_id) ||
+		!queue_first_waiting(pair, resource_id, &first))
 		return 0;
 	if (check_setting && !waitlist_auto_promote(resource_id))
 		return 0;

@@ -4,7 +4,7 @@
  * Runs in a database where CREATE EXTENSION pgtap and booking were run.
  */
 BEGIN;
-SELECT plan(112);
+SELECT plan(115);
 
 -- the extension and its schema
 SELECT has_extension('booking', 'extension booking is installed');
@@ -53,8 +53,8 @@ SELECT col_type_is('booking', 'result', 'alternatives', 'tstzrange[]', 'result.a
 SELECT columns_are('booking', 'resource',
                    ARRAY['id', 'name', 'capacity', 'spots_reserved', 'timeline', 'buffer_before',
                          'buffer_after', 'waitlist', 'auto_promote', 'hold_ttl', 'max_hold', 'min_notice',
-                         'max_horizon', 'max_per_holder', 'longest_booking', 'longest_block', 'meta',
-                         'created_at'],
+                         'max_horizon', 'max_per_holder', 'longest_booking', 'longest_block', 'waiting',
+                         'meta', 'created_at'],
                    'booking.resource has its columns');
 SELECT col_is_pk('booking', 'resource', 'id', 'resource.id is the primary key');
 SELECT col_type_is('booking', 'resource', 'id', 'bigint', 'resource.id is bigint');
@@ -67,6 +67,9 @@ SELECT col_not_null('booking', 'resource', 'capacity', 'resource.capacity is NOT
 SELECT col_type_is('booking', 'resource', 'spots_reserved', 'integer', 'resource.spots_reserved is integer');
 SELECT col_not_null('booking', 'resource', 'spots_reserved', 'resource.spots_reserved is NOT NULL');
 SELECT col_default_is('booking', 'resource', 'spots_reserved', '0', 'resource.spots_reserved defaults to 0');
+SELECT col_type_is('booking', 'resource', 'waiting', 'integer', 'resource.waiting is integer');
+SELECT col_not_null('booking', 'resource', 'waiting', 'resource.waiting is NOT NULL');
+SELECT col_default_is('booking', 'resource', 'waiting', '0', 'resource.waiting defaults to 0');
 SELECT col_type_is('booking', 'resource', 'timeline', 'boolean', 'resource.timeline is boolean');
 SELECT col_default_is('booking', 'resource', 'timeline', 'false', 'resource.timeline defaults to false');
 SELECT col_type_is('booking', 'resource', 'buffer_before', 'interval', 'resource.buffer_before is interval');
