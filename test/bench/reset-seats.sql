@@ -16,7 +16,11 @@ DELETE FROM bench.seat_booking WHERE id > (SELECT peer_base FROM bench.seats_bas
 UPDATE bench.seat SET state = 'free', holder = NULL, hold_until = NULL WHERE state <> 'free';
 DELETE FROM bench.seat_v_booking WHERE id > (SELECT v_base FROM bench.seats_base);
 UPDATE bench.seat_v SET n = 0 WHERE n <> 0;
+DELETE FROM bench.seat_a_booking WHERE id > (SELECT a_base FROM bench.seats_base);
+TRUNCATE bench.seat_a_queue, bench.seat_a_attempt;
+UPDATE bench.seat_a SET n = 0 WHERE n <> 0;
 
 VACUUM booking.resource, booking.booking, booking.attempt, booking.queue, bench.seat, bench.seat_booking, bench.seat_w,
-	bench.seat_v, bench.seat_v_booking;
+	bench.seat_v, bench.seat_v_booking, bench.seat_a, bench.seat_a_booking, bench.seat_a_queue,
+	bench.seat_a_attempt;
 CHECKPOINT;

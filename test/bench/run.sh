@@ -57,7 +57,9 @@
 #           transaction, with no check (not a peer: a ceiling for three transactions per script)
 #   V       prepared statements writing the engine's data model with no check, no lock, no audit
 #           (a counter and a booking row per seat; not a peer: the ceiling for that data model)
-#   s  the seat map                                                        engine, F, W, V
+#   A       V plus a queue entry per held seat and an audit row per seat per transition: the
+#           engine's design written unchecked (not a peer: the ceiling for that design)
+#   s  the seat map                                                        engine, F, W, V, A
 #
 # Settings (environment): BENCH_PARTS ("pool timeline seats managed"), BENCH_EVENTS (1000),
 # BENCH_MANAGED_HISTORY (20), BENCH_SECONDS (10), BENCH_ROUNDS (3),
@@ -270,7 +272,8 @@ contenders_for() {
 		;;
 	f) printf '%s\n' "$ENGINE" "$E" ;;
 	s)
-		printf '%s\n' "$ENGINE" "$F" "W|bench.seat_w|prepared|" "V|bench.seat_v|prepared|"
+		printf '%s\n' "$ENGINE" "$F" "W|bench.seat_w|prepared|" "V|bench.seat_v|prepared|" \
+			"A|bench.seat_a|prepared|"
 		[ "$DIAG" = 1 ] && printf '%s\n' "engine/audit-off|booking.book_slot|prepared|-c booking.audit=off" \
 			"engine/async|booking.book_slot|prepared|-c synchronous_commit=off" \
 			"F/async|bench.s_hold|prepared|-c synchronous_commit=off"
@@ -314,6 +317,26 @@ script_for() {
 					echo "WITH c AS (UPDATE bench.seat_v_booking SET status = 'cancelled' WHERE group_id = :gid" \
 						"RETURNING seat_id) UPDATE bench.seat_v SET n = n - 1" \
 						"WHERE id BETWEEN (SELECT min(seat_id) FROM c) AND (SELECT max(seat_id) FROM c);"
+				elif [ "$func" = bench.seat_a ]; then
+					echo "WITH g AS (SELECT pg_catalog.nextval('bench.seat_a_group_seq') AS gid)," \
+						"u AS (UPDATE bench.seat_a SET n = n + 1 WHERE id BETWEEN :s AND :e RETURNING id)," \
+						"i AS (INSERT INTO bench.seat_a_booking (seat_id, group_id, status, expires_at)" \
+						"SELECT u.id, g.gid, 'held', pg_catalog.now() + interval '5 minutes' FROM u, g" \
+						"RETURNING id, seat_id, group_id, expires_at)," \
+						"q AS (INSERT INTO bench.seat_a_queue SELECT seat_id, false, id, expires_at FROM i)," \
+						"a AS (INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
+						"SELECT 'book', 'bench', seat_id, 1, true, id, 'held' FROM i)" \
+						"SELECT max(group_id) AS gid FROM i \\gset"
+					echo "WITH c AS (UPDATE bench.seat_a_booking SET status = 'confirmed' WHERE group_id = :gid" \
+						"RETURNING id, seat_id), d AS (DELETE FROM bench.seat_a_queue q USING c" \
+						"WHERE q.resource_id = c.seat_id AND NOT q.waiting AND q.booking_id = c.id)" \
+						"INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
+						"SELECT 'confirm', 'bench', seat_id, 1, true, id, 'confirmed' FROM c;"
+					echo "WITH c AS (UPDATE bench.seat_a_booking SET status = 'cancelled' WHERE group_id = :gid" \
+						"RETURNING id, seat_id), u AS (UPDATE bench.seat_a SET n = n - 1" \
+						"WHERE id BETWEEN (SELECT min(seat_id) FROM c) AND (SELECT max(seat_id) FROM c))" \
+						"INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
+						"SELECT 'cancel', 'bench', seat_id, 1, true, id, 'cancelled' FROM c;"
 				elif [ "$func" = booking.book_slot ]; then
 					echo "SELECT coalesce(bool_and(ok), false)::int AS ok, coalesce(min(booking_id), 0) AS bid, coalesce(min(hold_token::text), '00000000-0000-0000-0000-000000000000') AS tok FROM booking.book_many(ARRAY(SELECT pg_catalog.generate_series(:s::bigint, :e::bigint)), 1, NULL, 'bench', interval '5 minutes') \\gset"
 					echo '\if :ok'
@@ -458,7 +481,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 					< <(pg -At -f "$WORK/check-seats.sql")
 				rows=$pgroups mismatch=$ptwice
 				[[ $label == engine* ]] && rows=$egroups mismatch=$etwice
-				[[ $label == W* || $label == V* ]] && rows=0 mismatch=0
+				[[ $label == W* || $label == V* || $label == A* ]] && rows=0 mismatch=0
 				# A run counts only if no script failed, no seat was sold twice on either side
 				# and verify() is empty; rows = groups confirmed.
 				status=$(run_status any)
