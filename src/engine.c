@@ -552,6 +552,33 @@ resource_exists(BookingPair *pair, int64 resource_id)
 }
 
 /*
+ * A row that starts or stops waiting changes its resource's count of waiting rows (queue_sync()
+ * and engine_shift_waiting() write it once the row is admitted).  Those resources' advisory
+ * locks, and those of any resource whose counter the write changes, are taken here first, in
+ * ascending id order, before any of their rows is locked (a range bound's raise, the count's
+ * UPDATE, the counter): the protocol's order, advisory lock then row, which a waiting row that
+ * takes nothing would otherwise not follow.
+ */
+static void
+lock_for_waiting(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_claim,
+				 bool had, bool has)
+{
+	bool		was = old_claim != NULL && old_claim->waiting && old_claim->has_resource;
+	bool		is = new_claim != NULL && new_claim->waiting && new_claim->has_resource;
+	int64		ids[2];
+	int			n = 0;
+
+	if (pair->waiting_att == InvalidAttrNumber || (!was && !is) ||
+		(was && is && old_claim->resource_id == new_claim->resource_id))
+		return;
+	if (was || had)
+		ids[n++] = old_claim->resource_id;
+	if ((is || has) && !(n == 1 && ids[0] == new_claim->resource_id))
+		ids[n++] = new_claim->resource_id;
+	lock_resources(pair, ids, n);
+}
+
+/*
  * The admission decision for one written row.  old_claim is what the row consumed before the
  * write (NULL for an INSERT), new_claim what it consumes after (NULL for a DELETE).
  *
@@ -598,6 +625,8 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 			return ADMIT_NO_RESOURCE;
 		}
 	}
+
+	lock_for_waiting(pair, old_claim, new_claim, had, has);
 
 	/*
 	 * A waiting row is found by the overlap search too (a new booking must not overtake it):

@@ -130,8 +130,13 @@ direct_statements() {
 			fi
 			;;
 		6)
+			# three rows on (up to) three resources, in ascending resource order: a write that
+			# locks several resources one row at a time must take them in that order, or two
+			# such writes in opposite orders deadlock (concepts.md, "Several resources in one
+			# transaction"; an earlier version wrote them unsorted and met 40P01 now and then)
 			echo "COPY booking.booking (resource_id, holder, spots) FROM STDIN;"
-			printf '%d\tdirect-copy\t%d\n' "$r" "$s" "$r2" 1 "$((RANDOM % HOT + 1))" "$((RANDOM % 2 + 1))"
+			printf '%d\tdirect-copy\t%d\n' "$r" "$s" "$r2" 1 "$((RANDOM % HOT + 1))" "$((RANDOM % 2 + 1))" |
+				sort -n
 			echo '\.'
 			;;
 		7)
