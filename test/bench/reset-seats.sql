@@ -19,8 +19,10 @@ UPDATE bench.seat_v SET n = 0 WHERE n <> 0;
 DELETE FROM bench.seat_a_booking WHERE id > (SELECT a_base FROM bench.seats_base);
 TRUNCATE bench.seat_a_queue, bench.seat_a_attempt;
 UPDATE bench.seat_a SET n = 0 WHERE n <> 0;
+DELETE FROM bench.seat_i_booking WHERE id > (SELECT i_base FROM bench.seats_base);
+UPDATE bench.seat_i SET n = 0, hold_due = NULL WHERE n <> 0 OR hold_due IS NOT NULL;
 
 VACUUM booking.resource, booking.booking, booking.attempt, booking.queue, bench.seat, bench.seat_booking, bench.seat_w,
 	bench.seat_v, bench.seat_v_booking, bench.seat_a, bench.seat_a_booking, bench.seat_a_queue,
-	bench.seat_a_attempt;
+	bench.seat_a_attempt, bench.seat_i, bench.seat_i_booking;
 CHECKPOINT;

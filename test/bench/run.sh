@@ -59,7 +59,9 @@
 #           (a counter and a booking row per seat; not a peer: the ceiling for that data model)
 #   A       V plus a queue entry per held seat and an audit row per seat per transition: the
 #           engine's design written unchecked (not a peer: the ceiling for that design)
-#   s  the seat map                                                        engine, F, W, V, A
+#   I       A with each hold found through its seat's own row (hold_due) instead of a list: the
+#           writes the contract asks of any design (not a peer: the ceiling for any design)
+#   s  the seat map                                                        engine, F, W, V, A, I
 #
 # Settings (environment): BENCH_PARTS ("pool timeline seats managed"), BENCH_EVENTS (1000),
 # BENCH_MANAGED_HISTORY (20), BENCH_SECONDS (10), BENCH_ROUNDS (3),
@@ -273,7 +275,7 @@ contenders_for() {
 	f) printf '%s\n' "$ENGINE" "$E" ;;
 	s)
 		printf '%s\n' "$ENGINE" "$F" "W|bench.seat_w|prepared|" "V|bench.seat_v|prepared|" \
-			"A|bench.seat_a|prepared|"
+			"A|bench.seat_a|prepared|" "I|bench.seat_i|prepared|"
 		[ "$DIAG" = 1 ] && printf '%s\n' "engine/audit-off|booking.book_slot|prepared|-c booking.audit=off" \
 			"engine/async|booking.book_slot|prepared|-c synchronous_commit=off" \
 			"F/async|bench.s_hold|prepared|-c synchronous_commit=off"
@@ -334,6 +336,26 @@ script_for() {
 						"SELECT 'confirm', 'bench', seat_id, 1, true, id, 'confirmed' FROM c;"
 					echo "WITH c AS (UPDATE bench.seat_a_booking SET status = 'cancelled' WHERE group_id = :gid" \
 						"RETURNING id, seat_id), u AS (UPDATE bench.seat_a SET n = n - 1" \
+						"WHERE id BETWEEN (SELECT min(seat_id) FROM c) AND (SELECT max(seat_id) FROM c))" \
+						"INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
+						"SELECT 'cancel', 'bench', seat_id, 1, true, id, 'cancelled' FROM c;"
+				elif [ "$func" = bench.seat_i ]; then
+					echo "WITH g AS (SELECT pg_catalog.nextval('bench.seat_a_group_seq') AS gid)," \
+						"u AS (UPDATE bench.seat_i SET n = n + 1, hold_due = pg_catalog.now() + interval '5 minutes'" \
+						"WHERE id BETWEEN :s AND :e RETURNING id)," \
+						"i AS (INSERT INTO bench.seat_i_booking (seat_id, group_id, status, expires_at)" \
+						"SELECT u.id, g.gid, 'held', pg_catalog.now() + interval '5 minutes' FROM u, g" \
+						"RETURNING id, seat_id, group_id)," \
+						"a AS (INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
+						"SELECT 'book', 'bench', seat_id, 1, true, id, 'held' FROM i)" \
+						"SELECT max(group_id) AS gid FROM i \\gset"
+					echo "WITH c AS (UPDATE bench.seat_i_booking SET status = 'confirmed' WHERE group_id = :gid" \
+						"RETURNING id, seat_id), u AS (UPDATE bench.seat_i SET hold_due = NULL" \
+						"WHERE id BETWEEN (SELECT min(seat_id) FROM c) AND (SELECT max(seat_id) FROM c))" \
+						"INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
+						"SELECT 'confirm', 'bench', seat_id, 1, true, id, 'confirmed' FROM c;"
+					echo "WITH c AS (UPDATE bench.seat_i_booking SET status = 'cancelled' WHERE group_id = :gid" \
+						"RETURNING id, seat_id), u AS (UPDATE bench.seat_i SET n = n - 1" \
 						"WHERE id BETWEEN (SELECT min(seat_id) FROM c) AND (SELECT max(seat_id) FROM c))" \
 						"INSERT INTO bench.seat_a_attempt (action, holder, resource_id, spots, ok, booking_id, status)" \
 						"SELECT 'cancel', 'bench', seat_id, 1, true, id, 'cancelled' FROM c;"
@@ -481,7 +503,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 					< <(pg -At -f "$WORK/check-seats.sql")
 				rows=$pgroups mismatch=$ptwice
 				[[ $label == engine* ]] && rows=$egroups mismatch=$etwice
-				[[ $label == W* || $label == V* || $label == A* ]] && rows=0 mismatch=0
+				[[ $label == W* || $label == V* || $label == A* || $label == I* ]] && rows=0 mismatch=0
 				# A run counts only if no script failed, no seat was sold twice on either side
 				# and verify() is empty; rows = groups confirmed.
 				status=$(run_status any)
