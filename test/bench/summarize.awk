@@ -9,6 +9,14 @@
 # pgbench retried (deadlocks); then the
 # diagnostic variants (labels with a "/") against the contender they vary.
 
+# One line of the seat map against a ceiling c: engine / c, F / c, c / F, and what c is.
+function seat_ceiling(c, what) {
+	if (present("s") && med["s", c] > 0)
+		printf "  (s) engine / %s  %-8s F / %s  %-8s %s / F  %s  (%s: %s)\n", c,
+			ratio(med["s", "engine"], med["s", c]), c, ratio(med["s", "F"], med["s", c]), c,
+			ratio(med["s", c], med["s", "F"]), c, what
+}
+
 function median(list,    v, k, n, i, j, t) {
 	n = split(list, v, " ")
 	for (i = 2; i <= n; i++) {
@@ -143,18 +151,10 @@ END {
 		if (present("e") && med["e", "N"] > 0)
 			printf "  (e) engine / N  %-8s P / N  %-8s N / P  %s  (the most any writer of the row could get against P)\n",
 				ratio(med["e", "engine"], med["e", "N"]), ratio(med["e", "P"], med["e", "N"]), ratio(med["e", "N"], med["e", "P"])
-		if (present("s") && med["s", "W"] > 0)
-			printf "  (s) engine / W  %-8s F / W  %-8s W / F  %s  (W: three prepared UPDATEs writing each seat once, unchecked)\n",
-				ratio(med["s", "engine"], med["s", "W"]), ratio(med["s", "F"], med["s", "W"]), ratio(med["s", "W"], med["s", "F"])
-		if (present("s") && med["s", "V"] > 0)
-			printf "  (s) engine / V  %-8s F / V  %-8s V / F  %s  (V: the engine's data model, a counter and a booking row per seat, written unchecked and unaudited: the most the engine could get)\n",
-				ratio(med["s", "engine"], med["s", "V"]), ratio(med["s", "F"], med["s", "V"]), ratio(med["s", "V"], med["s", "F"])
-		if (present("s") && med["s", "A"] > 0)
-			printf "  (s) engine / A  %-8s F / A  %-8s A / F  %s  (A: V plus a queue entry per held seat and an audit row per seat per transition, unchecked: the most the engine's design could get)\n",
-				ratio(med["s", "engine"], med["s", "A"]), ratio(med["s", "F"], med["s", "A"]), ratio(med["s", "A"], med["s", "F"])
-		if (present("s") && med["s", "I"] > 0)
-			printf "  (s) engine / I  %-8s F / I  %-8s I / F  %s  (I: A with each hold found through its seat's own row instead of a list: the writes the contract asks of any design, unchecked)\n",
-				ratio(med["s", "engine"], med["s", "I"]), ratio(med["s", "F"], med["s", "I"]), ratio(med["s", "I"], med["s", "F"])
+		seat_ceiling("W", "three prepared UPDATEs writing each seat once, unchecked")
+		seat_ceiling("V", "the engine's data model, a counter and a booking row per seat, written unchecked and unaudited: the most the engine could get")
+		seat_ceiling("A", "V plus a queue entry per held seat and an audit row per seat per transition, unchecked: the most the engine's design could get")
+		seat_ceiling("I", "A with each hold found through its seat's own row instead of a list: the writes the contract asks of any design, unchecked")
 		if (present("s") && med["s", "F/async"] > 0)
 			printf "  (s) with synchronous_commit off: engine / F  %s\n", ratio(med["s", "engine/async"], med["s", "F/async"])
 		if (present("e") && med["e", "P/async"] > 0)
