@@ -56,6 +56,19 @@ ORDER BY resource_id;
 UPDATE booking.resource SET max_hold = '20 minutes' WHERE id = 6;
 SELECT * FROM booking.extend((SELECT min(booking_id) FROM cart3), (SELECT min(hold_token::text)::uuid FROM cart3), '10 minutes');
 \echo :LAST_ERROR_SQLSTATE
+-- a new group's hold is judged against every member's max_hold before anything is written, the
+-- members in ascending order: 22023 names seat 6 though it is not the first, an unknown resource
+-- before it is named instead (P0002), and nothing was booked or audited
+SELECT count(*) AS bookings_before FROM booking.booking \gset
+SELECT count(*) AS attempts_before FROM booking.attempt \gset
+SELECT * FROM booking.book_many(ARRAY[6, 3], holder => 'hal', hold => '30 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[6, 3, 0], holder => 'hal', hold => '30 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_many(ARRAY[3, 6, 999999], holder => 'hal', hold => '30 minutes');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT count(*) FROM booking.booking) - :bookings_before AS new_bookings,
+       (SELECT count(*) FROM booking.attempt) - :attempts_before AS new_attempts;
 
 -- timeline resources: the same range on both rooms, or neither; a conflict offers alternatives
 SELECT ok, resource_id, status FROM booking.book_many(ARRAY[7, 8], 1, '[2030-04-01 09:00, 2030-04-01 10:00)', 'fay');

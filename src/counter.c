@@ -118,14 +118,14 @@ insert_index_entries(Relation rel, TupleTableSlot *slot, bool only_summarizing)
  */
 /* The resource's timeline flag in a row of the parent (false when the pair has none). */
 static bool
-row_is_timeline(BookingPair *pair, HeapTuple tuple, TupleDesc desc)
+row_is_timeline(BookingPair *pair, RowReader *row)
 {
 	bool		isnull;
 	Datum		d;
 
 	if (pair->timeline_att == InvalidAttrNumber)
 		return false;
-	d = heap_getattr(tuple, pair->timeline_att, desc, &isnull);
+	d = row_read(row, pair->timeline_att, &isnull);
 	return !isnull && DatumGetBool(d);
 }
 
@@ -225,13 +225,13 @@ count_lets_wait(BookingPair *pair, Datum value, bool isnull)
 }
 
 static bool
-row_may_have_waiting(BookingPair *pair, HeapTuple tuple, TupleDesc desc)
+row_may_have_waiting(BookingPair *pair, RowReader *row)
 {
 	bool		isnull = true;
 	Datum		d = (Datum) 0;
 
 	if (pair->waiting_att != InvalidAttrNumber)
-		d = heap_getattr(tuple, pair->waiting_att, desc, &isnull);
+		d = row_read(row, pair->waiting_att, &isnull);
 	return count_lets_wait(pair, d, isnull);
 }
 
@@ -295,6 +295,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	int32		cnt;
 	booking_update_indexes_t update_indexes;
 	CounterOutcome outcome = COUNTER_DONE;
+	RowReader	row;
 
 	/* See our own earlier writes in this transaction, as a new statement would. */
 	CommandCounterIncrement();
@@ -305,7 +306,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		UnregisterSnapshot(snapshot);
 		return COUNTER_NO_ROW;
 	}
-	*is_timeline = row_is_timeline(pair, found, desc);
+	row_reader_init(&row, found, desc);
+	*is_timeline = row_is_timeline(pair, &row);
 
 	/*
 	 * Rows waiting there go first (the caller asks the waitlist, then calls again).  A row put
@@ -313,7 +315,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	 * the write below then finds that version (or fails with 40001 under a transaction
 	 * snapshot), where the count is judged again.
 	 */
-	if (stop_if_waiting && row_may_have_waiting(pair, found, desc))
+	if (stop_if_waiting && row_may_have_waiting(pair, &row))
 	{
 		heap_freetuple(found);
 		UnregisterSnapshot(snapshot);
@@ -324,7 +326,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	if (hc != NULL && pair->max_per_holder_att != InvalidAttrNumber)
 	{
 		bool		maxnull;
-		Datum		maxd = heap_getattr(found, pair->max_per_holder_att, desc, &maxnull);
+		Datum		maxd = row_read(&row, pair->max_per_holder_att, &maxnull);
 		int32		count;
 
 		if (!maxnull && limits_holder_full(pair, resource_id, hc, DatumGetInt32(maxd), &count))
@@ -344,8 +346,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	{
 		bool		capnull;
 		bool		cntnull;
-		Datum		capd = heap_getattr(found, pair->capacity_att, desc, &capnull);
-		Datum		cntd = heap_getattr(found, pair->counter_att, desc, &cntnull);
+		Datum		capd = row_read(&row, pair->capacity_att, &capnull);
+		Datum		cntd = row_read(&row, pair->counter_att, &cntnull);
 
 		if (capnull || cntnull ||
 			(int64) DatumGetInt32(cntd) + delta > (int64) DatumGetInt32(capd))
@@ -366,8 +368,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	{
 		bool		capnull;
 		bool		cntnull;
-		Datum		capd = heap_getattr(found, pair->capacity_att, desc, &capnull);
-		Datum		cntd = heap_getattr(found, pair->counter_att, desc, &cntnull);
+		Datum		capd = row_read(&row, pair->capacity_att, &capnull);
+		Datum		cntd = row_read(&row, pair->counter_att, &cntnull);
 
 		if (!capnull && !cntnull)
 		{
@@ -382,7 +384,9 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 						 errmsg("integer out of range")));
 			fresh = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
 			ExecClearTuple(fresh);
-			heap_deform_tuple(found, desc, fresh->tts_values, fresh->tts_isnull);
+			/* the row as read above (row_read() took it apart), with the new count */
+			memcpy(fresh->tts_values, row.values, sizeof(Datum) * desc->natts);
+			memcpy(fresh->tts_isnull, row.isnull, sizeof(bool) * desc->natts);
 			fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
 			ExecStoreVirtualTuple(fresh);
 			res = table_tuple_update(rel, &tid, fresh, GetCurrentCommandId(true), snapshot,
@@ -540,25 +544,39 @@ parent_close_direct(Relation rel, Snapshot snapshot)
 }
 
 RowLockOutcome
-counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att, Datum *value,
-				   bool *isnull)
+counter_read_values(BookingPair *pair, const int64 *resource_ids, int n, AttrNumber att,
+					Datum *values, bool *isnull, int *missing)
 {
 	Relation	rel;
 	Snapshot	snapshot;
 	ItemPointerData tid;
 	HeapTuple	found;
-	RowLockOutcome outcome = parent_find_direct(pair, resource_id, AccessShareLock, &rel,
-												&snapshot, &tid, &found);
+	RowLockOutcome outcome;
+	Form_pg_attribute attr;
+	int			i;
 
+	*missing = -1;
+	if (n == 0)
+		return ROW_LOCKED;
+	/* one open, one snapshot for them all: the rows as one new statement would see them */
+	outcome = parent_find_direct(pair, resource_ids[0], AccessShareLock, &rel, &snapshot, &tid,
+								 &found);
 	if (outcome == ROW_NOT_PLAIN)
 		return outcome;
-	if (outcome == ROW_LOCKED)
+	attr = TupleDescAttr(RelationGetDescr(rel), att - 1);
+	for (i = 0; i < n; i++)
 	{
-		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), att - 1);
-
-		*value = heap_getattr(found, att, RelationGetDescr(rel), isnull);
-		if (!*isnull)
-			*value = datumCopy(*value, attr->attbyval, attr->attlen);
+		if (i > 0 &&
+			!find_visible(pair, rel, resource_ids[i], snapshot, &tid, &found))
+			outcome = ROW_MISSING;
+		if (outcome == ROW_MISSING)
+		{
+			*missing = i;
+			break;
+		}
+		values[i] = heap_getattr(found, att, RelationGetDescr(rel), &isnull[i]);
+		if (!isnull[i])
+			values[i] = datumCopy(values[i], attr->attbyval, attr->attlen);
 		heap_freetuple(found);
 	}
 	parent_close_direct(rel, snapshot);
@@ -580,8 +598,16 @@ counter_anyone_waiting(BookingPair *pair, int64 resource_id)
 	/* as of now, as the waitlist itself is read (queue.c): a row that waits since counts */
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	may = !find_visible(pair, rel, resource_id, snapshot, &tid, &found) ||
-		row_may_have_waiting(pair, found, RelationGetDescr(rel));
+	if (!find_visible(pair, rel, resource_id, snapshot, &tid, &found))
+		may = true;
+	else
+	{
+		RowReader	row;
+
+		row_reader_init(&row, found, RelationGetDescr(rel));
+		may = row_may_have_waiting(pair, &row);
+		row_reader_done(&row);
+	}
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return may;

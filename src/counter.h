@@ -34,12 +34,13 @@ typedef enum RowLockOutcome
 extern RowLockOutcome counter_lock_row(BookingPair *pair, int64 resource_id,
 									   struct TupleTableSlot **slot);
 /*
- * One column of a resource's row as a new statement sees it, without a lock: ROW_LOCKED (the
- * row is there, *value and *isnull set), ROW_MISSING, or ROW_NOT_PLAIN (the statement must run
- * instead).
+ * One column of several resources' rows as one new statement sees them, without a lock:
+ * ROW_LOCKED (every row is there, values[i] and isnull[i] set), ROW_MISSING (resource_ids[*missing]
+ * is not, and those before it are set), or ROW_NOT_PLAIN (the statement must run instead).
  */
-extern RowLockOutcome counter_read_value(BookingPair *pair, int64 resource_id, AttrNumber att,
-										 Datum *value, bool *isnull);
+extern RowLockOutcome counter_read_values(BookingPair *pair, const int64 *resource_ids, int n,
+										  AttrNumber att, Datum *values, bool *isnull,
+										  int *missing);
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
 									bool *is_timeline, const struct HolderCheck *hc,

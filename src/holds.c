@@ -169,25 +169,27 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
 									  hold);
 
-	/* each row read straight through the table AM, as the engine reads it (counter.c) */
+	/* the rows read straight through the table AM, as the engine reads them (counter.c) */
 	if (pair->max_hold_att != InvalidAttrNumber)
 	{
-		for (i = 0; i < n; i++)
-		{
-			Datum		max_hold;
-			bool		no_max;
-			RowLockOutcome found = counter_read_value(pair, ids[i], pair->max_hold_att,
-													  &max_hold, &no_max);
+		Datum	   *max_hold = palloc(sizeof(Datum) * Max(n, 1));
+		bool	   *no_max = palloc(sizeof(bool) * Max(n, 1));
+		int			missing;
+		RowLockOutcome found = counter_read_values(pair, ids, n, pair->max_hold_att, max_hold,
+												   no_max, &missing);
 
-			if (found == ROW_NOT_PLAIN)
-				break;
-			if (found == ROW_MISSING)
-				report_missing(ids[i]);
-			if (!no_max && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold)))
-				report_too_long(ids[i], hold, max_hold);
-		}
-		if (i == n)
+		if (found != ROW_NOT_PLAIN)
+		{
+			/* judged in order, as the statement below judges them */
+			for (i = 0; i < n; i++)
+			{
+				if (i == missing)
+					report_missing(ids[i]);
+				if (!no_max[i] && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold[i])))
+					report_too_long(ids[i], hold, max_hold[i]);
+			}
 			return;
+		}
 	}
 
 	for (i = 0; i < n; i++)

@@ -1291,3 +1291,46 @@ pair_scan_close(ChildScan *cs)
 	index_close(cs->index, NoLock);
 	table_close(cs->rel, NoLock);
 }
+
+void
+row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc)
+{
+	r->tuple = tuple;
+	r->desc = desc;
+	r->values = NULL;
+	r->isnull = NULL;
+}
+
+Datum
+row_read(RowReader *r, AttrNumber att, bool *isnull)
+{
+	Assert(att > 0 && att <= r->desc->natts);
+	if (r->values == NULL)
+	{
+		if (r->desc->natts <= ROW_READER_INLINE)
+		{
+			r->values = r->inline_values;
+			r->isnull = r->inline_isnull;
+		}
+		else
+		{
+			r->values = palloc(sizeof(Datum) * r->desc->natts);
+			r->isnull = palloc(sizeof(bool) * r->desc->natts);
+		}
+		heap_deform_tuple(r->tuple, r->desc, r->values, r->isnull);
+	}
+	*isnull = r->isnull[att - 1];
+	return r->values[att - 1];
+}
+
+void
+row_reader_done(RowReader *r)
+{
+	if (r->values != NULL && r->values != r->inline_values)
+	{
+		pfree(r->values);
+		pfree(r->isnull);
+		r->values = NULL;
+		r->isnull = NULL;
+	}
+}

@@ -162,6 +162,30 @@ typedef struct BookingPair
 	SPIPlanPtr	plans[NUM_PAIR_PLANS];
 } BookingPair;
 
+/*
+ * A row's columns read by number, the tuple taken apart once, at the first read: several reads
+ * of one row then cost one pass over it, where each heap_getattr() past a NULL or a variable-width
+ * column walks the row from its start again.  The values point into the tuple, as heap_getattr()'s
+ * do.
+ */
+#define ROW_READER_INLINE 32
+
+typedef struct RowReader
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	Datum	   *values;			/* NULL until the first read */
+	bool	   *isnull;
+	/* where a row of up to ROW_READER_INLINE columns is taken apart; a wider one is palloc'd */
+	Datum		inline_values[ROW_READER_INLINE];
+	bool		inline_isnull[ROW_READER_INLINE];
+} RowReader;
+
+extern void row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc);
+extern Datum row_read(RowReader *r, AttrNumber att, bool *isnull);
+/* Frees what a wide row took (nothing for the rest); the reader may not be read after. */
+extern void row_reader_done(RowReader *r);
+
 extern BookingPair *pair_by_id(int32 id);
 extern BookingPair *pair_by_child(Oid relid);
 extern BookingPair *pair_by_parent(Oid relid);

@@ -64,19 +64,21 @@ entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
 	BookingState state;
 	bool		isnull;
 	Datum		d;
+	RowReader	row;
 
 	e->present = false;
 	if (tuple == NULL)
 		return;
-	d = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	row_reader_init(&row, tuple, desc);
+	d = row_read(&row, pair->status_att, &isnull);
 	state = pair_state(pair, d, isnull);
 	if (state != STATE_HELD && state != STATE_WAITLISTED)
 		return;
-	d = heap_getattr(tuple, pair->child_parent_att, desc, &isnull);
+	d = row_read(&row, pair->child_parent_att, &isnull);
 	if (isnull)
 		return;
 	e->resource_id = pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
-	d = heap_getattr(tuple, pair->child_key_att, desc, &isnull);
+	d = row_read(&row, pair->child_key_att, &isnull);
 	if (isnull)
 		return;
 	e->booking_id = pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
@@ -85,7 +87,7 @@ entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
 	e->due = 0;
 	if (!e->waiting && pair->expires_att != InvalidAttrNumber)
 	{
-		d = heap_getattr(tuple, pair->expires_att, desc, &isnull);
+		d = row_read(&row, pair->expires_att, &isnull);
 		e->has_due = !isnull;
 		if (!isnull)
 			e->due = DatumGetTimestampTz(d);

@@ -82,10 +82,13 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	TupleDesc	desc = RelationGetDescr(rel);
 	Datum		value;
 	bool		isnull;
+	RowReader	row;
+
+	row_reader_init(&row, tuple, desc);
 
 	if (pair->status_att != InvalidAttrNumber)
 	{
-		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+		value = row_read(&row, pair->status_att, &isnull);
 		claim->consumes = pair_status_consumes(pair, value, isnull);
 	}
 	else
@@ -94,7 +97,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->spots = 1;
 	if (pair->spots_att != InvalidAttrNumber)
 	{
-		value = heap_getattr(tuple, pair->spots_att, desc, &isnull);
+		value = row_read(&row, pair->spots_att, &isnull);
 		if (isnull)
 		{
 			if (validate)
@@ -119,7 +122,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 		}
 	}
 
-	value = heap_getattr(tuple, pair->child_parent_att, desc, &isnull);
+	value = row_read(&row, pair->child_parent_att, &isnull);
 	if (isnull)
 	{
 		/* A row attached to no resource takes nothing; NOT NULL, if declared, refuses it. */
@@ -136,7 +139,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 			: pair_key_handle(value, pair->parent_key_type);
 	}
 
-	value = heap_getattr(tuple, pair->child_key_att, desc, &isnull);
+	value = row_read(&row, pair->child_key_att, &isnull);
 	claim->row_id = isnull ? 0 : pair_key_handle(value, pair->child_key_type);
 
 	/*
@@ -152,20 +155,20 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->expires = 0;
 	claim->waiting = false;
 	if (pair->has_states)
-		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+		value = row_read(&row, pair->status_att, &isnull);
 	if (pair->has_states)
 		claim->waiting = pair_state(pair, value, isnull) == STATE_WAITLISTED;
 	if (pair->has_states && pair->expires_att != InvalidAttrNumber &&
 		pair_state(pair, value, isnull) == STATE_HELD)
 	{
 		claim->held = true;
-		value = heap_getattr(tuple, pair->expires_att, desc, &isnull);
+		value = row_read(&row, pair->expires_att, &isnull);
 		claim->has_expiry = !isnull;
 		claim->expires = isnull ? 0 : DatumGetTimestampTz(value);
 	}
 	if (pair->holder_att != InvalidAttrNumber)
 	{
-		value = heap_getattr(tuple, pair->holder_att, desc, &isnull);
+		value = row_read(&row, pair->holder_att, &isnull);
 		if (!isnull)
 			claim->holder = TextDatumGetCString(value);
 	}
@@ -205,20 +208,21 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	if (claim->has_range && claim->consumes && pair->has_states &&
 		pair->expires_att != InvalidAttrNumber)
 	{
-		value = heap_getattr(tuple, pair->status_att, desc, &isnull);
+		value = row_read(&row, pair->status_att, &isnull);
 		if (pair_state(pair, value, isnull) == STATE_HELD)
 		{
-			value = heap_getattr(tuple, pair->expires_att, desc, &isnull);
+			value = row_read(&row, pair->expires_att, &isnull);
 			if (!isnull && DatumGetTimestampTz(value) <= GetCurrentTransactionStartTimestamp())
 				claim->consumes = false;
 		}
 	}
 	if (claim->has_range && pair->kind_att != InvalidAttrNumber)
 	{
-		value = heap_getattr(tuple, pair->kind_att, desc, &isnull);
+		value = row_read(&row, pair->kind_att, &isnull);
 		claim->is_block = pair_kind_is_block(pair, value, isnull,
 											 TupleDescAttr(desc, pair->kind_att - 1)->atttypid);
 	}
+	row_reader_done(&row);
 }
 
 /*
@@ -236,12 +240,14 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	AttemptRecord rec;
 	BookingState from;
 	BookingState to;
+	RowReader	row;
 
 	if (pair->id != BOOKING_OWN_PAIR || !booking_audit_enabled)
 		return;
 	old_status = heap_getattr(oldtup, pair->status_att, desc, &old_null);
 	memset(&rec, 0, sizeof(rec));
-	rec.status = heap_getattr(newtup, pair->status_att, desc, &rec.status_null);
+	row_reader_init(&row, newtup, desc);
+	rec.status = row_read(&row, pair->status_att, &rec.status_null);
 	from = pair_state(pair, old_status, old_null);
 	to = pair_state(pair, rec.status, rec.status_null);
 	if (from == to)
@@ -249,24 +255,25 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	rec.action = state_transition_action(from, to);
 	if (pair->holder_att != InvalidAttrNumber)
 	{
-		d = heap_getattr(newtup, pair->holder_att, desc, &isnull);
+		d = row_read(&row, pair->holder_att, &isnull);
 		rec.holder = isnull ? NULL : TextDatumGetCString(d);
 	}
-	d = heap_getattr(newtup, pair->child_parent_att, desc, &isnull);
+	d = row_read(&row, pair->child_parent_att, &isnull);
 	rec.resource_id = isnull ? 0 : pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
 	rec.spots = 1;
 	if (pair->spots_att != InvalidAttrNumber)
 	{
-		d = heap_getattr(newtup, pair->spots_att, desc, &isnull);
+		d = row_read(&row, pair->spots_att, &isnull);
 		rec.spots = isnull ? 0 : (int32) pair_integer(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
 	}
 	rec.during_null = true;
 	if (pair->during_att != InvalidAttrNumber)
-		rec.during = heap_getattr(newtup, pair->during_att, desc, &rec.during_null);
-	d = heap_getattr(newtup, pair->child_key_att, desc, &isnull);
+		rec.during = row_read(&row, pair->during_att, &rec.during_null);
+	d = row_read(&row, pair->child_key_att, &isnull);
 	rec.booking_id = isnull ? 0 : pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
 	rec.ok = true;
 	audit_attempt(&rec);
+	row_reader_done(&row);
 }
 
 /* The group a row belongs to (book_many()), 0 for none. */
