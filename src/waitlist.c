@@ -352,6 +352,9 @@ waitlist_after_row(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 		lock_resource(pair, resource_id);
 	}
 
+	/* nobody waits there, as the resource's count says: nothing to promote, no SPI to open */
+	if (!counter_anyone_waiting(pair, resource_id))
+		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) waitlist_promote(pair, resource_id, true);
