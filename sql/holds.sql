@@ -138,3 +138,47 @@ SELECT spots_reserved FROM booking.resource WHERE id = :tasting;
 SELECT action, holder, ok, reason, booking_id IS NOT NULL AS has_booking, status
 FROM booking.attempt ORDER BY id;
 SELECT * FROM booking.verify();
+
+-- A hold written directly is held to max_hold as book_slot() and extend() are: it must have an
+-- expiry, and its whole life, from created_at, must stay within the limit (22023, nothing
+-- written); a row that becomes held counts its life from now; a resource without max_hold takes
+-- any hold; a COPY (a bulk load, such as a restore) is not judged.
+INSERT INTO booking.resource (name, capacity, max_hold) VALUES ('booth', 5, '1 hour');
+SELECT id AS booth FROM booking.resource WHERE name = 'booth' \gset
+INSERT INTO booking.booking (resource_id, holder, spots, status, expires_at)
+VALUES (:booth, 'max', 1, 'held', now() + interval '2 hours');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO booking.booking (resource_id, holder, spots, status) VALUES (:booth, 'max', 1, 'held');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO booking.booking (resource_id, holder, spots, status, expires_at, created_at)
+VALUES (:booth, 'max', 1, 'held', now() + interval '30 minutes', now() - interval '45 minutes');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO booking.booking (resource_id, holder, spots, status, expires_at)
+VALUES (:booth, 'max', 1, 'held', now() + interval '50 minutes') RETURNING id AS h_max \gset
+-- a later expiry by UPDATE: judged like extend(); a shorter one, or none at all, is not
+UPDATE booking.booking SET expires_at = created_at + interval '61 minutes' WHERE id = :h_max;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE booking.booking SET expires_at = NULL WHERE id = :h_max;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE booking.booking SET expires_at = created_at + interval '1 hour' WHERE id = :h_max
+RETURNING expires_at - created_at AS life;
+-- the lounge has no max_hold: a hold with no expiry at all is taken, and refused when moved here
+INSERT INTO booking.booking (resource_id, holder, spots, status) VALUES (:lounge, 'max', 1, 'held')
+RETURNING id AS h_forever \gset
+UPDATE booking.booking SET resource_id = :booth WHERE id = :h_forever;
+\echo :LAST_ERROR_SQLSTATE
+-- a row that waited three hours, then held for 30 minutes: its hold starts now
+INSERT INTO booking.booking (resource_id, holder, spots, status, created_at)
+VALUES (:booth, 'ned', 1, 'waitlisted', now() - interval '3 hours') RETURNING id AS w_ned \gset
+UPDATE booking.booking SET status = 'held', expires_at = now() + interval '30 minutes' WHERE id = :w_ned
+RETURNING status;
+SELECT :booth AS booth;
+COPY booking.booking (resource_id, holder, spots, status, expires_at) FROM stdin;
+5	old	1	held	2030-01-01 00:00:00+00
+\.
+SELECT holder, status, expires_at IS NULL AS no_expiry,
+       expires_at - created_at > interval '1 hour' AS life_over_max_hold
+FROM booking.booking WHERE resource_id IN (:booth, :lounge) AND holder IN ('max', 'ned', 'old')
+ORDER BY id;
+SELECT spots_reserved FROM booking.resource WHERE id = :booth;
+SELECT * FROM booking.verify();

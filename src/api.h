@@ -50,6 +50,7 @@ extern void verify_pair(struct BookingPair *pair, Tuplestorestate *store, TupleD
 extern Datum book_slot_managed(FunctionCallInfo fcinfo, TupleDesc tupdesc);
 struct SoftAdmission;
 struct AdmitResult;
+struct RowClaim;
 extern int	insert_softly(struct BookingPair *pair, struct SoftAdmission *soft, SPIPlanPtr plan,
 						  Datum *args, char *nulls);
 extern int	insert_group_softly(struct BookingPair *pair, struct SoftAdmission *soft, int64 group_id,
@@ -65,6 +66,9 @@ extern void result_outcome(FunctionCallInfo fcinfo, struct BookingPair *pair,
 /* holds.c */
 extern Datum hold_token_new(Datum *digest);
 extern void hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at);
+extern void hold_check_direct(struct BookingPair *pair, Relation rel,
+							  const struct RowClaim *old_claim, const struct RowClaim *new_claim,
+							  HeapTuple newtup);
 extern int	lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_ids,
 							int64 **booking_ids);
 

@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -25,7 +26,9 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -216,6 +219,79 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 		if (!no_max[j] && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_holds[j])))
 			report_too_long(ids[i], hold, max_holds[j]);
 	}
+}
+
+/*
+ * A hold written directly (an INSERT, or an UPDATE that makes a row held, moves it to another
+ * resource or gives it a later expires_at) is held to its resource's max_hold as book_slot() and
+ * extend() are: where the resource has one, the hold must have an expiry, and its whole life must
+ * stay within it (22023).  The life runs from created_at, as extend() counts it; for a row that
+ * becomes held by this UPDATE (a waiting row promoted into a hold), from now.  Nothing is checked
+ * for book_slot()'s and book_many()'s own rows (hold_check_length() judged them), for the rows of
+ * a COPY (a bulk load, such as a restore: the limit is a policy on new requests, like min_notice),
+ * or for an UPDATE that leaves a hold's resource and keeps or shortens its expiry.
+ */
+void
+hold_check_direct(BookingPair *pair, Relation rel, const RowClaim *old_claim,
+				  const RowClaim *new_claim, HeapTuple newtup)
+{
+	TimestampTz start;
+	Datum		max_hold;
+	bool		no_max;
+	int			missing;
+	RowLockOutcome found;
+
+	if (pair->max_hold_att == InvalidAttrNumber || !new_claim->held || !new_claim->has_resource ||
+		new_claim->by_api || engine_bulk_load())
+		return;
+	if (old_claim != NULL && old_claim->held && old_claim->has_resource &&
+		old_claim->resource_id == new_claim->resource_id && old_claim->has_expiry &&
+		new_claim->has_expiry && new_claim->expires <= old_claim->expires)
+		return;
+
+	found = counter_read_values(pair, &new_claim->resource_id, 1, pair->max_hold_att, &max_hold,
+								&no_max, &missing);
+	if (found == ROW_NOT_PLAIN)
+	{
+		Datum		ttl;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		read_hold_rule(new_claim->resource_id, &max_hold, &no_max, &ttl);
+		if (!no_max)
+			max_hold = datumCopy(max_hold, false, sizeof(Interval));
+		SPI_finish();
+	}
+	else if (found == ROW_MISSING)
+		return;					/* the engine reports a resource that does not exist */
+	if (no_max)
+		return;
+	if (!new_claim->has_expiry)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a hold on resource %lld needs an expires_at", (long long) new_claim->resource_id),
+				 errdetail("The resource's max_hold is %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out, max_hold))),
+				 errtable(rel)));
+	if (old_claim != NULL && !old_claim->held)
+		start = GetCurrentTransactionStartTimestamp();
+	else
+	{
+		AttrNumber	created_att = get_attnum(RelationGetRelid(rel), "created_at");
+		bool		isnull = true;
+		Datum		created = (Datum) 0;
+
+		if (created_att != InvalidAttrNumber)
+			created = heap_getattr(newtup, created_att, RelationGetDescr(rel), &isnull);
+		start = isnull ? GetCurrentTransactionStartTimestamp() : DatumGetTimestampTz(created);
+	}
+	if (new_claim->expires > DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																	 TimestampTzGetDatum(start),
+																	 max_hold)))
+		report_too_long(new_claim->resource_id,
+						DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(new_claim->expires),
+											TimestampTzGetDatum(start)),
+						max_hold);
 }
 
 /* The row a hold function works on, locked. */

@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "api.h"
 #include "audit.h"
 #include "engine.h"
 #include "pair.h"
@@ -304,6 +305,7 @@ guard_update(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup
 	state_check_change(pair, rel, oldtup, newtup);
 	row_claim(pair, rel, oldtup, false, &old_claim);
 	row_claim(pair, rel, newtup, true, &new_claim);
+	hold_check_direct(pair, rel, &old_claim, &new_claim, newtup);
 	if (engine_change(pair, &old_claim, &new_claim, &result) != ADMIT_OK)
 		engine_report_refusal(pair, rel, &result);
 	queue_sync(pair, rel, oldtup, newtup);
@@ -329,6 +331,7 @@ guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
 		return false;
 	row_claim(pair, rel, tuple, true, &new_claim);
 	new_claim.by_api = soft != NULL;
+	hold_check_direct(pair, rel, NULL, &new_claim, tuple);
 	outcome = engine_change(pair, NULL, &new_claim, &result);
 	if (soft != NULL)
 	{
