@@ -56,11 +56,11 @@
 #   W       three prepared UPDATEs of bench.seat_w: each seat's counter written once per
 #           transaction, with no check (not a peer: a ceiling for three transactions per script)
 #   V       prepared statements writing the engine's data model with no check, no lock, no audit
-#           (a counter and a booking row per seat; not a peer: the ceiling for that data model)
+#           (a counter and a booking row per seat; not a peer: that data model as SQL statements)
 #   A       V plus a queue entry per held seat and an audit row per seat per transition: the
-#           engine's design written unchecked (not a peer: the ceiling for that design)
+#           engine's design written unchecked (not a peer: that design as SQL statements)
 #   I       A with each hold found through its seat's own row (hold_due) instead of a list: the
-#           writes the contract asks of any design (not a peer: the ceiling for any design)
+#           writes the contract asks of any design (not a peer: any design's writes as SQL statements)
 #   s  the seat map                                                        engine, F, W, V, A, I
 #
 # Settings (environment): BENCH_PARTS ("pool timeline seats managed"), BENCH_EVENTS (1000),

@@ -152,9 +152,9 @@ END {
 			printf "  (e) engine / N  %-8s P / N  %-8s N / P  %s  (the most any writer of the row could get against P)\n",
 				ratio(med["e", "engine"], med["e", "N"]), ratio(med["e", "P"], med["e", "N"]), ratio(med["e", "N"], med["e", "P"])
 		seat_ceiling("W", "three prepared UPDATEs writing each seat once, unchecked")
-		seat_ceiling("V", "the engine's data model, a counter and a booking row per seat, written unchecked and unaudited: the most the engine could get")
-		seat_ceiling("A", "V plus a queue entry per held seat and an audit row per seat per transition, unchecked: the most the engine's design could get")
-		seat_ceiling("I", "A with each hold found through its seat's own row instead of a list: the writes the contract asks of any design, unchecked")
+		seat_ceiling("V", "the engine's data model, a counter and a booking row per seat, written unchecked and unaudited as SQL statements")
+		seat_ceiling("A", "V plus a queue entry per held seat and an audit row per seat per transition: the engine's design, unchecked, as SQL statements")
+		seat_ceiling("I", "A with each hold found through its seat's own row instead of a list: the contract's writes, unchecked, as SQL statements")
 		if (present("s") && med["s", "F/async"] > 0)
 			printf "  (s) with synchronous_commit off: engine / F  %s\n", ratio(med["s", "engine/async"], med["s", "F/async"])
 		if (present("e") && med["e", "P/async"] > 0)
