@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include "audit.h"
+#include "direct.h"
 #include "engine.h"
 #include "holder_limits.h"
 #include "locks.h"
@@ -73,6 +74,7 @@ _PG_init(void)
 	booking_reserve_guc_prefix("booking");
 
 	pair_init();
+	direct_init();
 	audit_init();
 	locks_init();
 	RegisterXactCallback(booking_xact_callback, NULL);

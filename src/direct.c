@@ -47,6 +47,7 @@
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -90,9 +91,31 @@ has_shipped_default(const char *name)
 }
 
 /*
+ * The table whose columns child_is_plain_shape() last found as shipped, until its relcache entry
+ * is invalidated: any change to its columns, defaults or constraints invalidates it, and the
+ * invalidation is read when the table is opened with a lock, before the check.
+ */
+static Oid	shape_checked_relid = InvalidOid;
+
+static void
+shape_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == shape_checked_relid)
+		shape_checked_relid = InvalidOid;
+}
+
+/* Registers the invalidation callback; called once from _PG_init. */
+void
+direct_init(void)
+{
+	CacheRegisterRelcacheCallback(shape_relcache_callback, (Datum) 0);
+}
+
+/*
  * Whether the table is as shipped: the extension's own pair, its columns (names, order,
  * defaults), no row-level security, CHECK or generated column, and the session's replication
- * role the default one.
+ * role the default one.  The columns are compared once per version of the table's relcache
+ * entry, the rest at every call.
  */
 static bool
 child_is_plain_shape(BookingPair *pair, Relation rel)
@@ -109,15 +132,19 @@ child_is_plain_shape(BookingPair *pair, Relation rel)
 		desc->natts != (int) BOOKING_NATTS ||
 		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->has_generated_stored)))
 		return false;
-	for (i = 0; i < desc->natts; i++)
+	if (RelationGetRelid(rel) != shape_checked_relid)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		if (att->attisdropped || strcmp(NameStr(att->attname), booking_columns[i]) != 0)
-			return false;
-		if (i == COL_ID ? att->attidentity != ATTRIBUTE_IDENTITY_BY_DEFAULT :
-			(att->attidentity != '\0' || att->atthasdef != has_shipped_default(booking_columns[i])))
-			return false;
+			if (att->attisdropped || strcmp(NameStr(att->attname), booking_columns[i]) != 0)
+				return false;
+			if (i == COL_ID ? att->attidentity != ATTRIBUTE_IDENTITY_BY_DEFAULT :
+				(att->attidentity != '\0' || att->atthasdef != has_shipped_default(booking_columns[i])))
+				return false;
+		}
+		shape_checked_relid = RelationGetRelid(rel);
 	}
 	return rel->trigdesc != NULL;
 }

@@ -46,6 +46,8 @@ typedef struct DirectBooking
  * begin returns NULL, having done nothing, where the statement must run instead.
  */
 typedef struct DirectInserter DirectInserter;
+/* Registers the relcache callback that keeps child_is_plain_shape()'s verdict; from _PG_init. */
+extern void direct_init(void);
 extern DirectInserter *direct_insert_begin(BookingPair *pair);
 extern void direct_insert_row(DirectInserter *di, const DirectBooking *row, bool *inserted,
 							  int64 *booking_id, Datum *status);
