@@ -231,18 +231,26 @@ begin_materialize(FunctionCallInfo fcinfo, TupleDesc *desc)
 				 errmsg("set-valued function called in context that cannot accept a set")));
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	switch (get_call_result_type(fcinfo, &rettype, &tupdesc))
+	if (rsinfo->expectedDesc != NULL)
 	{
-		case TYPEFUNC_COMPOSITE:
-			tupdesc = CreateTupleDescCopy(tupdesc);
-			break;
-		case TYPEFUNC_SCALAR:
-			/* a one-column RETURNS TABLE: a row of that one value */
-			tupdesc = CreateTemplateTupleDesc(1);
-			TupleDescInitEntry(tupdesc, (AttrNumber) 1, "value", rettype, -1, 0);
-			break;
-		default:
-			elog(ERROR, "return type must be a row type");
+		/* the row the caller expects, where it says so (a FROM clause does): no type look-up */
+		tupdesc = CreateTupleDescCopy(rsinfo->expectedDesc);
+	}
+	else
+	{
+		switch (get_call_result_type(fcinfo, &rettype, &tupdesc))
+		{
+			case TYPEFUNC_COMPOSITE:
+				tupdesc = CreateTupleDescCopy(tupdesc);
+				break;
+			case TYPEFUNC_SCALAR:
+				/* a one-column RETURNS TABLE: a row of that one value */
+				tupdesc = CreateTemplateTupleDesc(1);
+				TupleDescInitEntry(tupdesc, (AttrNumber) 1, "value", rettype, -1, 0);
+				break;
+			default:
+				elog(ERROR, "return type must be a row type");
+		}
 	}
 	store = tuplestore_begin_heap(true, false, work_mem);
 	rsinfo->returnMode = SFRM_Materialize;

@@ -100,14 +100,14 @@ attempt_is_plain(Relation rel)
 	return true;
 }
 
-/* The values of one attempt row, in the table's column order. */
+/* The values of one attempt row, in the table's column order; role is the current user's name. */
 static void
-attempt_values(const AttemptRecord *rec, Oid seqid, Datum *values, bool *nulls)
+attempt_values(const AttemptRecord *rec, Oid seqid, Datum role, Datum *values, bool *nulls)
 {
 	memset(nulls, false, sizeof(bool) * ATTEMPT_NATTS);
 	values[0] = Int64GetDatum(nextval_internal(seqid, false));
 	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[2] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[2] = role;
 	values[3] = CStringGetTextDatum(rec->action);
 	if (rec->holder != NULL)
 		values[4] = CStringGetTextDatum(rec->holder);
@@ -204,6 +204,7 @@ write_attempts(const AttemptRecord *recs, int n)
 	Relation	rel;
 	Datum		values[ATTEMPT_NATTS];
 	bool		nulls[ATTEMPT_NATTS];
+	Datum		role;
 	int			i;
 
 	relid = attempt_relid;
@@ -224,6 +225,8 @@ write_attempts(const AttemptRecord *recs, int n)
 		attempt_seqid = seqid;
 	}
 
+	/* the rows of one call share their role: its name looked up once */
+	role = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	if (attempt_is_plain(rel))
 	{
 		TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * n);
@@ -232,7 +235,7 @@ write_attempts(const AttemptRecord *recs, int n)
 		{
 			slots[i] = table_slot_create(rel, NULL);
 			ExecClearTuple(slots[i]);
-			attempt_values(&recs[i], seqid, slots[i]->tts_values, slots[i]->tts_isnull);
+			attempt_values(&recs[i], seqid, role, slots[i]->tts_values, slots[i]->tts_isnull);
 			ExecStoreVirtualTuple(slots[i]);
 		}
 		if (n == 1)
@@ -247,7 +250,7 @@ write_attempts(const AttemptRecord *recs, int n)
 	{
 		for (i = 0; i < n; i++)
 		{
-			attempt_values(&recs[i], seqid, values, nulls);
+			attempt_values(&recs[i], seqid, role, values, nulls);
 			insert_with_statement(rel, values, nulls);
 		}
 	}
