@@ -138,3 +138,19 @@ SELECT holder, status FROM booking.booking WHERE id = :y_eli;
 SELECT ok, status, waitlist_position FROM booking.book_slot(:yoga, 1, holder => 'fay');
 SELECT name, waiting FROM booking.resource WHERE id = :yoga;
 SELECT * FROM booking.verify();
+
+-- Within one transaction: a cancel where nobody waits, a request that then waits, another cancel:
+-- the waiting one gets the place (what a cancel learned of the line is not kept once it changes)
+INSERT INTO booking.resource (name, capacity, waitlist, auto_promote) VALUES ('barre', 1, true, true);
+SELECT id AS barre FROM booking.resource WHERE name = 'barre' \gset
+SELECT booking_id AS b_gus FROM booking.book_slot(:barre, 1, holder => 'gus') \gset
+BEGIN;
+SELECT holder, status FROM booking.cancel(:b_gus);
+SELECT booking_id AS b_hal FROM booking.book_slot(:barre, 1, holder => 'hal') \gset
+SELECT booking_id AS b_ida, status, waitlist_position FROM booking.book_slot(:barre, 1, holder => 'ida') \gset
+SELECT waiting FROM booking.resource WHERE id = :barre;
+SELECT holder, status FROM booking.cancel(:b_hal);
+SELECT holder, status FROM booking.booking WHERE id = :b_ida;
+COMMIT;
+SELECT waiting, spots_reserved FROM booking.resource WHERE id = :barre;
+SELECT * FROM booking.verify();

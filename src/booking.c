@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include "audit.h"
+#include "counter.h"
 #include "direct.h"
 #include "engine.h"
 #include "holder_limits.h"
@@ -33,15 +34,26 @@ booking_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			engine_xact_reset();
 			pair_xact_end();
+			counter_forget_waiting();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
 			pair_xact_end();
+			counter_forget_waiting();
 			break;
 		default:
 			break;
 	}
+}
+
+/* A subtransaction that fails takes its advisory locks with it: what the counter knew goes too. */
+static void
+booking_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		counter_forget_waiting();
 }
 
 void
@@ -78,4 +90,5 @@ _PG_init(void)
 	audit_init();
 	locks_init();
 	RegisterXactCallback(booking_xact_callback, NULL);
+	RegisterSubXactCallback(booking_subxact_callback, NULL);
 }

@@ -215,6 +215,75 @@ lock_newest(BookingPair *pair, Relation rel, ItemPointer tid, Snapshot snapshot,
 }
 
 /*
+ * Resources whose row this transaction last wrote with a count of waitlisted rows of 0, under
+ * their advisory lock (which counter_apply()'s callers hold).  Until the transaction ends, only
+ * this transaction can change that count, and only through engine_shift_waiting(), which forgets
+ * them all, as does the end of the transaction or of a subtransaction that fails (its advisory
+ * locks go with it).  So a cancel that has just lowered a counter knows, without reading the row
+ * again, that nobody waits there (counter_anyone_waiting()).  A few entries: a group's seats.
+ */
+#define NOBODY_WAITS_SLOTS 16
+
+typedef struct NobodyWaits
+{
+	Oid			relid;
+	int64		resource_id;
+} NobodyWaits;
+
+static NobodyWaits nobody_waits[NOBODY_WAITS_SLOTS];
+static int	nobody_waits_n = 0;
+static int	nobody_waits_next = 0;
+
+void
+counter_forget_waiting(void)
+{
+	nobody_waits_n = 0;
+	nobody_waits_next = 0;
+}
+
+static int
+nobody_waits_find(Oid relid, int64 resource_id)
+{
+	int			i;
+
+	for (i = 0; i < nobody_waits_n; i++)
+		if (nobody_waits[i].relid == relid && nobody_waits[i].resource_id == resource_id)
+			return i;
+	return -1;
+}
+
+/* Remembers what the version of a resource's row just written says of its waiting rows. */
+static void
+nobody_waits_note(Oid relid, int64 resource_id, bool nobody)
+{
+	int			i = nobody_waits_find(relid, resource_id);
+
+	if (i >= 0)
+	{
+		if (!nobody)
+		{
+			/* the last entry takes its place */
+			nobody_waits[i] = nobody_waits[nobody_waits_n - 1];
+			nobody_waits_n--;
+			if (nobody_waits_next > nobody_waits_n)
+				nobody_waits_next = nobody_waits_n;
+		}
+		return;
+	}
+	if (!nobody)
+		return;
+	if (nobody_waits_n < NOBODY_WAITS_SLOTS)
+		i = nobody_waits_n++;
+	else
+	{
+		i = nobody_waits_next;
+		nobody_waits_next = (nobody_waits_next + 1) % NOBODY_WAITS_SLOTS;
+	}
+	nobody_waits[i].relid = relid;
+	nobody_waits[i].resource_id = resource_id;
+}
+
+/*
  * Whether a resource's count of waitlisted rows, as a version of its row holds it (value, isnull),
  * lets rows wait there: above zero, or unknown (the pair keeps no count, or it is NULL).
  */
@@ -394,6 +463,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 			if (res == TM_Ok)
 			{
 				rowhint_note(rel, resource_id, &fresh->tts_tid);
+				nobody_waits_note(RelationGetRelid(rel), resource_id,
+								  !row_may_have_waiting(pair, &row));
 				if (booking_update_needs_indexes(update_indexes))
 					insert_index_entries(rel, fresh,
 										 booking_update_only_summarizing(update_indexes));
@@ -465,6 +536,10 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 
 		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
 		rowhint_note(rel, resource_id, &fresh->tts_tid);
+		nobody_waits_note(RelationGetRelid(rel), resource_id,
+						  pair->waiting_att != InvalidAttrNumber &&
+						  !count_lets_wait(pair, locked->tts_values[pair->waiting_att - 1],
+										   locked->tts_isnull[pair->waiting_att - 1]));
 		if (booking_update_needs_indexes(update_indexes))
 			insert_index_entries(rel, fresh, booking_update_only_summarizing(update_indexes));
 		ExecDropSingleTupleTableSlot(fresh);
@@ -594,6 +669,9 @@ counter_anyone_waiting(BookingPair *pair, int64 resource_id)
 
 	if (pair->waiting_att == InvalidAttrNumber)
 		return true;
+	/* the count as this transaction last wrote it, where nobody can have changed it since */
+	if (nobody_waits_find(pair->parent_relid, resource_id) >= 0)
+		return false;
 	rel = table_open(pair->parent_relid, AccessShareLock);
 	/* as of now, as the waitlist itself is read (queue.c): a row that waits since counts */
 	CommandCounterIncrement();

@@ -50,6 +50,8 @@ extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 
  * (the parent's waiting column) says none; true where the pair keeps no count.
  */
 extern bool counter_anyone_waiting(BookingPair *pair, int64 resource_id);
+/* Forgets which resources counter_apply() last wrote with nobody waiting (see counter.c). */
+extern void counter_forget_waiting(void);
 
 extern TM_Result booking_lock_row(Relation rel, ItemPointer tid, Snapshot snapshot,
 								  LockTupleMode mode, struct TupleTableSlot *slot,

@@ -213,6 +213,7 @@ engine_shift_waiting(BookingPair *pair, int64 resource_id, int32 delta, bool set
 	if (pair->waiting_att == InvalidAttrNumber)
 		return;
 	lock_resource(pair, resource_id);
+	counter_forget_waiting();	/* what counter_apply() last wrote of the count is past */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (set)
