@@ -67,6 +67,8 @@ CREATE TABLE @extschema@.resource (
 	longest_booking interval NOT NULL DEFAULT '0',
 	longest_block interval NOT NULL DEFAULT '0',
 	waiting integer NOT NULL DEFAULT 0,
+	hold_id bigint,
+	hold_due timestamptz,
 	meta jsonb,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) WITH (fillfactor = 70);	/* room on each page for the counter's new row versions (HOT updates) */
@@ -94,6 +96,10 @@ COMMENT ON COLUMN @extschema@.resource.longest_block IS
 	'timeline resources: the same for its blocks, which the overlap search looks up apart';
 COMMENT ON COLUMN @extschema@.resource.waiting IS
 	'how many of its rows are waitlisted, so that an admission asks the waitlist only when someone waits; written only by the engine and booking.repair()';
+COMMENT ON COLUMN @extschema@.resource.hold_id IS
+	'a held row of this resource recorded on its own row instead of in booking.queue (with hold_due), or a row that no longer is one; written only by the engine';
+COMMENT ON COLUMN @extschema@.resource.hold_due IS
+	'that held row''s expires_at; written only by the engine';
 COMMENT ON COLUMN @extschema@.resource.meta IS 'free-form application data';
 COMMENT ON COLUMN @extschema@.resource.created_at IS 'when the resource was created';
 

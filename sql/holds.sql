@@ -182,3 +182,74 @@ FROM booking.booking WHERE resource_id IN (:booth, :lounge) AND holder IN ('max'
 ORDER BY id;
 SELECT spots_reserved FROM booking.resource WHERE id = :booth;
 SELECT * FROM booking.verify();
+
+-- The hold slot.  A hold that is its resource's only one is recorded on the resource's row
+-- (hold_id, hold_due) instead of in booking.queue; any other hold gets an entry there.  The
+-- confirm leaves the slot naming a row no longer held; the cancel that gives the spots back
+-- empties it.  Admissions and expire_holds() find a due hold in either place.
+INSERT INTO booking.resource (name, capacity) VALUES ('seat A1', 1), ('seat A2', 1), ('bench', 2);
+SELECT id AS a1 FROM booking.resource WHERE name = 'seat A1' \gset
+SELECT id AS a2 FROM booking.resource WHERE name = 'seat A2' \gset
+SELECT id AS bench FROM booking.resource WHERE name = 'bench' \gset
+SELECT booking_id AS s_one, hold_token AS t_one
+FROM booking.book_slot(:a1, holder => 'ola', hold => '10 minutes') \gset
+SELECT r.hold_id = :s_one AS slot_names_hold, r.hold_due = b.expires_at AS slot_due_is_expiry
+FROM booking.resource r JOIN booking.booking b ON b.id = :s_one WHERE r.id = :a1;
+SELECT count(*) AS queue_entries FROM booking.queue WHERE booking_id = :s_one;
+-- a pool's second hold goes to the queue; the first stays in the slot
+SELECT booking_id AS s_p1, hold_token AS t_p1
+FROM booking.book_slot(:bench, holder => 'pia', hold => '10 minutes') \gset
+SELECT booking_id AS s_p2, hold_token AS t_p2
+FROM booking.book_slot(:bench, holder => 'quin', hold => '10 minutes') \gset
+SELECT hold_id = :s_p1 AS slot_has_first FROM booking.resource WHERE id = :bench;
+SELECT booking_id = :s_p2 AS queued_is_second FROM booking.queue WHERE resource_id = :bench;
+SELECT * FROM booking.verify();
+-- confirms: the queue's entry goes; the slot stays, naming a confirmed row
+SELECT status FROM booking.confirm(:s_one, :'t_one');
+SELECT status FROM booking.confirm(:s_p2, :'t_p2');
+SELECT count(*) AS queue_entries FROM booking.queue WHERE resource_id IN (:a1, :bench);
+SELECT hold_id = :s_one AS slot_still_names_it FROM booking.resource WHERE id = :a1;
+SELECT * FROM booking.verify();
+-- the cancel gives the seat back and empties its slot; the next hold takes it
+SELECT status FROM booking.cancel(:s_one);
+SELECT hold_id IS NULL AS slot_empty, hold_due IS NULL AS due_empty FROM booking.resource WHERE id = :a1;
+SELECT booking_id AS s_two FROM booking.book_slot(:a1, holder => 'ron', hold => '10 minutes') \gset
+SELECT hold_id = :s_two AS slot_names_new_hold FROM booking.resource WHERE id = :a1;
+-- an extension moves the hold to the queue with its new expiry; the slot's is no longer its own
+UPDATE booking.booking SET expires_at = expires_at + interval '5 minutes' WHERE id = :s_two;
+SELECT q.due = b.expires_at AS queued_with_new_expiry, r.hold_due < b.expires_at AS slot_due_older
+FROM booking.queue q JOIN booking.booking b ON b.id = q.booking_id
+JOIN booking.resource r ON r.id = b.resource_id WHERE q.booking_id = :s_two;
+SELECT * FROM booking.verify();
+SELECT status FROM booking.cancel(:s_two);
+-- a hold in the slot that is past due: the next request for the seat expires it and takes it
+INSERT INTO booking.booking (resource_id, holder, status, expires_at, created_at)
+VALUES (:a1, 'sam', 'held', now() - interval '1 minute', now() - interval '11 minutes')
+RETURNING id AS s_due \gset
+SELECT hold_id = :s_due AS slot_names_due_hold FROM booking.resource WHERE id = :a1;
+SELECT ok, status FROM booking.book_slot(:a1, holder => 'tom');
+SELECT status FROM booking.booking WHERE id = :s_due;
+-- and expire_holds() finds one there too (2: ivy's hold on the studio is due since above)
+INSERT INTO booking.booking (resource_id, holder, status, expires_at, created_at)
+VALUES (:a2, 'uma', 'held', now() - interval '1 minute', now() - interval '11 minutes')
+RETURNING id AS s_due2 \gset
+SELECT booking.expire_holds(100) AS expired;
+SELECT status FROM booking.booking WHERE id = :s_due2;
+SELECT spots_reserved, hold_id IS NULL AS slot_empty FROM booking.resource WHERE id = :a2;
+SELECT action, holder, status FROM booking.attempt WHERE holder IN ('sam', 'uma') ORDER BY id;
+-- the slot is the engine's: an UPDATE that writes it gets 428C9; a new resource's starts empty
+UPDATE booking.resource SET hold_id = NULL WHERE id = :bench;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE booking.resource SET hold_due = now() WHERE id = :bench;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO booking.resource (name, capacity, hold_id, hold_due) VALUES ('seat A3', 1, 42, now())
+RETURNING hold_id IS NULL AS slot_empty, hold_due IS NULL AS due_empty;
+-- written around the triggers, a slot emptied leaves its hold listed nowhere: verify() says so,
+-- repair() lists it in the queue
+SET session_replication_role = replica;
+UPDATE booking.resource SET hold_id = NULL, hold_due = NULL WHERE id = :bench;
+RESET session_replication_role;
+SELECT resource_id = :bench AS the_bench, problem FROM booking.verify();
+SELECT resource_id = :bench AS the_bench, old_reserved, new_reserved FROM booking.repair();
+SELECT booking_id = :s_p1 AS queued_is_first FROM booking.queue WHERE resource_id = :bench;
+SELECT * FROM booking.verify();

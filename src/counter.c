@@ -349,10 +349,44 @@ find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapsh
 	return found != NULL;
 }
 
+/*
+ * The hold slot of the resource's new version (values, isnull: its columns, the counter already
+ * changed by delta from before).  A hold that starts to take spots goes in where the slot is
+ * empty, names this row already, or names a row that cannot be a hold here any more because
+ * nothing was taken (a held row takes at least one spot); a row that gives spots back leaves it.
+ */
+static void
+slot_write(BookingPair *pair, HoldSlot *slot, int64 resource_id, int32 delta, int32 before,
+		   Datum *values, bool *isnull)
+{
+	int			id = pair->hold_id_att - 1;
+	int			due = pair->hold_due_att - 1;
+
+	if (slot == NULL || pair->hold_id_att == InvalidAttrNumber)
+		return;
+	if (delta > 0 && slot->put != 0 && slot->put_resource == resource_id)
+	{
+		if (isnull[id] || before == 0 || DatumGetInt64(values[id]) == slot->put)
+		{
+			values[id] = Int64GetDatum(slot->put);
+			isnull[id] = false;
+			values[due] = TimestampTzGetDatum(slot->put_due);
+			isnull[due] = false;
+			slot->taken = true;
+		}
+	}
+	else if (delta < 0 && slot->clear != 0 && slot->clear_resource == resource_id &&
+			 !isnull[id] && DatumGetInt64(values[id]) == slot->clear)
+	{
+		isnull[id] = true;
+		isnull[due] = true;
+	}
+}
+
 static CounterOutcome
 apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
 			 int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc,
-			 bool stop_if_waiting)
+			 bool stop_if_waiting, HoldSlot *slot)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot;
@@ -457,6 +491,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 			memcpy(fresh->tts_values, row.values, sizeof(Datum) * desc->natts);
 			memcpy(fresh->tts_isnull, row.isnull, sizeof(bool) * desc->natts);
 			fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
+			slot_write(pair, slot, resource_id, delta, DatumGetInt32(cntd), fresh->tts_values,
+					   fresh->tts_isnull);
 			ExecStoreVirtualTuple(fresh);
 			res = table_tuple_update(rel, &tid, fresh, GetCurrentCommandId(true), snapshot,
 									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
@@ -475,6 +511,8 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 				return COUNTER_DONE;
 			}
 			ExecDropSingleTupleTableSlot(fresh);
+			if (slot != NULL)
+				slot->taken = false;	/* not written */
 			if (res == TM_SelfModified)
 				ereport(ERROR,
 						(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
@@ -532,6 +570,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		memcpy(fresh->tts_values, locked->tts_values, sizeof(Datum) * desc->natts);
 		memcpy(fresh->tts_isnull, locked->tts_isnull, sizeof(bool) * desc->natts);
 		fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
+		slot_write(pair, slot, resource_id, delta, cnt, fresh->tts_values, fresh->tts_isnull);
 		ExecStoreVirtualTuple(fresh);
 
 		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
@@ -563,7 +602,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 CounterOutcome
 counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
 			  int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc,
-			  bool stop_if_waiting)
+			  bool stop_if_waiting, HoldSlot *slot)
 {
 	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
 	CounterOutcome outcome;
@@ -573,7 +612,7 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
 	*is_timeline = false;
 	if (parent_is_plain(pair, rel))
 		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved,
-							   is_timeline, hc, stop_if_waiting);
+							   is_timeline, hc, stop_if_waiting, slot);
 	else if (stop_if_waiting)
 		outcome = COUNTER_WAITING;	/* the statement does not read the count: ask the waitlist */
 	else

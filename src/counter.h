@@ -10,6 +10,7 @@
 #include "access/tableam.h"
 #include "nodes/lockoptions.h"
 #include "utils/snapshot.h"
+#include "utils/timestamp.h"
 
 #include "pair.h"
 
@@ -23,6 +24,22 @@ typedef enum CounterOutcome
 } CounterOutcome;
 
 struct HolderCheck;
+
+/*
+ * What a write of a resource's counter does with the resource's hold slot (the own pair's
+ * hold_id and hold_due, see queue.c).  put: a held row that starts to take spots on
+ * put_resource, recorded in its slot where the slot is free; clear: a row that gives its spots
+ * back on clear_resource, forgotten where the slot names it.  taken: put was recorded.
+ */
+typedef struct HoldSlot
+{
+	int64		put;			/* the held row's key, 0: none */
+	int64		put_resource;
+	TimestampTz put_due;		/* its expires_at */
+	int64		clear;			/* the row's key, 0: none */
+	int64		clear_resource;
+	bool		taken;
+} HoldSlot;
 
 typedef enum RowLockOutcome
 {
@@ -44,7 +61,7 @@ extern RowLockOutcome counter_read_values(BookingPair *pair, const int64 *resour
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
 									bool *is_timeline, const struct HolderCheck *hc,
-									bool stop_if_waiting);
+									bool stop_if_waiting, HoldSlot *slot);
 /*
  * Whether rows may wait on a resource, as of now: false only when its count of waitlisted rows
  * (the parent's waiting column) says none; true where the pair keeps no count.

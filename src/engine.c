@@ -363,7 +363,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	 * asked at all, which is the common case.
 	 */
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
-							&is_timeline, hc, fresh);
+							&is_timeline, hc, fresh, &result->slot);
 	if (outcome == COUNTER_WAITING)
 	{
 		if (queue_first_waiting(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
@@ -378,7 +378,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 			}
 		}
 		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
-								&result->reserved, &is_timeline, hc, false);
+								&result->reserved, &is_timeline, hc, false, &result->slot);
 	}
 	if (outcome != COUNTER_NO_ROW && is_timeline)
 		report_missing_range(pair, resource_id);
@@ -386,7 +386,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	{
 		/* room was held by holds whose time had passed: they are expired now, decide again */
 		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
-								&result->reserved, &is_timeline, hc, false);
+								&result->reserved, &is_timeline, hc, false, &result->slot);
 	}
 	switch (outcome)
 	{
@@ -417,14 +417,14 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
  * (its rows are gone with it).
  */
 static bool
-shift_counter(BookingPair *pair, int64 resource_id, int32 delta)
+shift_counter(BookingPair *pair, int64 resource_id, int32 delta, HoldSlot *slot)
 {
 	int32		capacity;
 	int32		reserved;
 	bool		is_timeline;
 
 	(void) counter_apply(pair, resource_id, delta, false, &capacity, &reserved, &is_timeline,
-						 NULL, false);
+						 NULL, false, slot);
 	return is_timeline;
 }
 
@@ -433,10 +433,10 @@ shift_counter(BookingPair *pair, int64 resource_id, int32 delta)
  * row frees its range by its own write, with no counter to change.
  */
 static void
-give_back(BookingPair *pair, const RowClaim *claim)
+give_back(BookingPair *pair, const RowClaim *claim, HoldSlot *slot)
 {
 	if (!claim->has_range)
-		(void) shift_counter(pair, claim->resource_id, -claim->spots);
+		(void) shift_counter(pair, claim->resource_id, -claim->spots, slot);
 }
 
 /*
@@ -606,6 +606,24 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	result->outcome = ADMIT_OK;
 
 	/*
+	 * A pool hold with an expiry that starts to take spots may go in its resource's hold slot
+	 * instead of booking.queue; a row that stops taking them there leaves the slot it may
+	 * still be named in (a confirmed row, whose hold put it there).
+	 */
+	if (has && new_claim->held && new_claim->has_expiry && !new_claim->has_range)
+	{
+		result->slot.put = new_claim->row_id;
+		result->slot.put_resource = new_claim->resource_id;
+		result->slot.put_due = new_claim->expires;
+	}
+	if (had && !old_claim->has_range &&
+		!(same_resource && new_claim->held))
+	{
+		result->slot.clear = old_claim->row_id;
+		result->slot.clear_resource = old_claim->resource_id;
+	}
+
+	/*
 	 * A row that takes nothing still needs its resource to exist, when it is new or moves: the
 	 * check a foreign key would make (see the install script).
 	 */
@@ -727,7 +745,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 
 		if (moved && old_claim->resource_id < new_claim->resource_id)
 		{
-			give_back(pair, old_claim);
+			give_back(pair, old_claim, &result->slot);
 			outcome = admit_on_timeline(pair, new_claim, new_range,
 										old_claim == NULL && new_claim->by_api, hc, result);
 		}
@@ -736,7 +754,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 			outcome = admit_on_timeline(pair, new_claim, new_range,
 										old_claim == NULL && new_claim->by_api, hc, result);
 			if (moved && outcome == ADMIT_OK)
-				give_back(pair, old_claim);
+				give_back(pair, old_claim, &result->slot);
 		}
 	}
 	else if (same_resource)
@@ -748,9 +766,9 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		{
 			outcome = take_spots(pair, new_claim->resource_id, Max(delta, 0), false, hc, result);
 			if (outcome == ADMIT_OK && delta < 0)
-				(void) shift_counter(pair, new_claim->resource_id, delta);
+				(void) shift_counter(pair, new_claim->resource_id, delta, &result->slot);
 		}
-		else if (shift_counter(pair, new_claim->resource_id, delta))
+		else if (shift_counter(pair, new_claim->resource_id, delta, &result->slot))
 			report_missing_range(pair, new_claim->resource_id);
 	}
 	else if (had && has)
@@ -758,14 +776,14 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		/* A move between pool resources: row locks in ascending id order too. */
 		if (old_claim->resource_id < new_claim->resource_id)
 		{
-			give_back(pair, old_claim);
+			give_back(pair, old_claim, &result->slot);
 			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc, result);
 		}
 		else
 		{
 			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc, result);
 			if (outcome == ADMIT_OK)
-				give_back(pair, old_claim);
+				give_back(pair, old_claim, &result->slot);
 		}
 		/*
 		 * A refusal after the give-back leaves the old counter lowered; the caller raises (a
@@ -777,7 +795,7 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots,
 							 old_claim == NULL && new_claim->by_api, hc, result);
 	else
-		give_back(pair, old_claim);
+		give_back(pair, old_claim, &result->slot);
 
 	SPI_finish();
 	return outcome;

@@ -60,6 +60,8 @@ typedef struct AdmitResult
 	const char *holder;			/* ADMIT_HOLDER_LIMIT: whose limit (capacity: the limit, reserved:
 								 * the active bookings found) */
 	int64		waiting_id;		/* ADMIT_QUEUED: the first row waiting */
+	HoldSlot	slot;			/* the resources' hold slots: slot.taken says the new row's hold
+								 * went into its resource's (queue_sync() then lists it nowhere else) */
 } AdmitResult;
 
 /*

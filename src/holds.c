@@ -736,8 +736,12 @@ booking_expire_holds(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	kept_plan(&due_plan,
-			  "SELECT DISTINCT resource_id FROM " BOOKING_SCHEMA ".queue"
-			  " WHERE NOT waiting AND due <= pg_catalog.now() ORDER BY 1",
+			  "SELECT resource_id FROM " BOOKING_SCHEMA ".queue"
+			  " WHERE NOT waiting AND due <= pg_catalog.now()"
+			  " UNION SELECT r.id FROM " BOOKING_SCHEMA ".resource r"
+			  " JOIN " BOOKING_SCHEMA ".booking b ON b.id = r.hold_id AND b.resource_id = r.id"
+			  " AND b.status = 'held'"
+			  " WHERE r.hold_due <= pg_catalog.now() ORDER BY 1",
 			  0, NULL);
 	ret = spi_execute_as(pair->child_owner, due_plan, NULL, NULL, false, true, 0);
 	if (ret != SPI_OK_SELECT)

@@ -447,6 +447,10 @@ fill_pairs(MemoryContext cxt)
 			p->max_per_holder_att = get_attnum(p->parent_relid, "max_per_holder");
 			p->max_hold_att = get_attnum(p->parent_relid, "max_hold");
 			p->waiting_att = get_attnum(p->parent_relid, "waiting");
+			p->hold_id_att = get_attnum(p->parent_relid, "hold_id");
+			p->hold_due_att = get_attnum(p->parent_relid, "hold_due");
+			if (p->hold_id_att == InvalidAttrNumber || p->hold_due_att == InvalidAttrNumber)
+				p->hold_id_att = p->hold_due_att = InvalidAttrNumber;
 			if (get_attnum(p->child_relid, "updated_at") != InvalidAttrNumber)
 				p->touch_sql = ", updated_at = pg_catalog.now()";
 			p->slot_index = get_relname_relid("booking_slot_idx", ns);
@@ -973,7 +977,7 @@ pair_plan(BookingPair *pair, PairPlan which)
 			/*
 			 * Rows another transaction has locked are being changed by it (a confirm, say):
 			 * skipped, never waited for, so that expiring cannot deadlock with that one.  The
-			 * own pair finds its holds through booking.queue.
+			 * own pair finds its holds through booking.queue and the resource's hold slot.
 			 */
 			appendStringInfo(&sql,
 							 "UPDATE %s SET %s = 'expired'%s WHERE %s IN"
@@ -984,9 +988,15 @@ pair_plan(BookingPair *pair, PairPlan which)
 							 pair->touch_sql ? pair->touch_sql : "", pair->child_key_sql,
 							 pair->child_key_sql, pair->child_sql,
 							 OidIsValid(pair->queue_relid) ?
-							 psprintf(" JOIN " BOOKING_SCHEMA ".queue q ON q.booking_id = b.%s"
-									  " AND q.resource_id = $1 AND NOT q.waiting"
-									  " AND q.due <= pg_catalog.now()", pair->child_key_sql) : "",
+							 psprintf(" JOIN (SELECT q.booking_id FROM " BOOKING_SCHEMA ".queue q"
+									  " WHERE q.resource_id = $1 AND NOT q.waiting"
+									  " AND q.due <= pg_catalog.now()%s) q"
+									  " ON q.booking_id = b.%s",
+									  pair->hold_id_att != InvalidAttrNumber ?
+									  psprintf(" UNION SELECT r.hold_id FROM %s r WHERE r.%s = $1"
+											   " AND r.hold_due <= pg_catalog.now()",
+											   pair->parent_sql, pair->parent_key_sql) : "",
+									  pair->child_key_sql) : "",
 							 pair->child_parent_sql,
 							 pair->status_sql, pair->expires_sql, pair->expires_sql);
 			nargs = 2;

@@ -93,6 +93,8 @@ typedef struct BookingPair
 	AttrNumber	max_hold_att;	/* the parent's max_hold (own pair), or InvalidAttrNumber */
 	AttrNumber	waiting_att;	/* the parent's count of waitlisted rows (own pair), or
 								 * InvalidAttrNumber: then the waitlist is asked at every admission */
+	AttrNumber	hold_id_att;	/* the parent's hold slot, bigint and timestamptz (own pair; see */
+	AttrNumber	hold_due_att;	/* queue.c), or InvalidAttrNumber: every hold is in booking.queue */
 	const char *touch_sql;		/* ", updated_at = now()" where the child has one (own pair), or "" */
 
 	/* child columns, as attribute numbers in the child's tuple descriptor */

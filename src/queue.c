@@ -13,6 +13,17 @@
  * Readers never take an entry on trust: they join it to its booking row and check the status
  * there, so an entry left behind (by a write with the triggers off) costs a look and nothing
  * else.  verify() reports entries that differ from the rows; repair() rebuilds them.
+ *
+ * A hold may instead be recorded on its resource's own row, in the hold slot (hold_id,
+ * hold_due): the admission that takes its spots writes that row anyway, so the slot costs
+ * nothing, where an entry costs a heap row and an index entry to write and a deletion at the
+ * confirm.  A seat is held by one row at a time, so a seat's holds all go there.  The engine
+ * fills the slot (counter.c) when it is empty, names the same row, or names a row that can no
+ * longer be a hold there (the counter stood at zero); every other hold gets an entry.  A row
+ * that gives its spots back empties the slot that names it; a confirm leaves it (the resource's
+ * row is not written then), naming a row that is no longer held, which readers pass over.  So a
+ * held row with an expiry is listed in its resource's slot (with that expiry) or in the queue,
+ * and the admission's expiry and expire_holds() read both.
  */
 #include "postgres.h"
 
@@ -42,6 +53,53 @@
 #define QUEUE_COL_RESOURCE	1
 #define QUEUE_COL_WAITING	2
 #define QUEUE_COL_BOOKING	3
+
+/*
+ * The versions of held rows this backend wrote with their hold in the slot, by booking id: such
+ * a version has no entry, so the write that resolves it has none to delete, and no probe of the
+ * queue's index is needed to find that out.  An entry belongs to a version of the row: only a
+ * write of the row adds one (queue_sync(), in the writer's backend) or repair() (which leaves
+ * the slot's holds out), and any other transaction's write makes a version with another xmin.
+ * So (booking id, xmin) is enough; this backend's own later writes of the row overwrite or drop
+ * the note.  A direct-mapped table: a collision loses a note, which costs a probe.
+ */
+#define SLOT_NOTES 256
+
+typedef struct SlotNote
+{
+	int64		booking_id;
+	TransactionId xmin;
+} SlotNote;
+
+static SlotNote slot_notes[SLOT_NOTES];
+
+static void
+slot_note(int64 booking_id, TransactionId xmin)
+{
+	SlotNote   *n = &slot_notes[(uint64) booking_id % SLOT_NOTES];
+
+	n->booking_id = booking_id;
+	n->xmin = xmin;
+}
+
+static void
+slot_note_drop(int64 booking_id)
+{
+	SlotNote   *n = &slot_notes[(uint64) booking_id % SLOT_NOTES];
+
+	if (n->booking_id == booking_id)
+		n->xmin = InvalidTransactionId;
+}
+
+/* Whether this version of the row (a held one) was written with its hold in the slot. */
+static bool
+slot_noted(int64 booking_id, HeapTuple tuple)
+{
+	SlotNote   *n = &slot_notes[(uint64) booking_id % SLOT_NOTES];
+
+	return n->booking_id == booking_id && TransactionIdIsNormal(n->xmin) &&
+		tuple->t_data != NULL && TransactionIdEquals(HeapTupleHeaderGetXmin(tuple->t_data), n->xmin);
+}
 
 static SPIPlanPtr first_plan = NULL;
 static SPIPlanPtr verify_plan = NULL;
@@ -149,6 +207,7 @@ queue_put(Relation qrel, Oid index, const QueueEntry *e)
 	values[1] = BoolGetDatum(e->waiting);
 	values[2] = Int64GetDatum(e->booking_id);
 	values[3] = TimestampTzGetDatum(e->due);
+	slot_note_drop(e->booking_id);
 	tuple = heap_form_tuple(RelationGetDescr(qrel), values, nulls);
 	simple_heap_insert(qrel, tuple);
 	rowhint_note(qrel, e->booking_id, &tuple->t_self);
@@ -165,10 +224,11 @@ queue_put(Relation qrel, Oid index, const QueueEntry *e)
  * the write is admitted, under the booking row's lock, so no one else changes this row's
  * entries meanwhile.  Written through the table access method (a statement per write would
  * cost more than the HOT updates save) and read as of now, so that it finds the entry as the
- * last writer of the row left it.
+ * last writer of the row left it.  in_slot: the admission recorded new's hold in its
+ * resource's hold slot, so it gets no entry.
  */
 void
-queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup, bool in_slot)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	QueueEntry	before;
@@ -185,8 +245,13 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
 	same_key = before.present && after.present &&
 		before.resource_id == after.resource_id && before.waiting == after.waiting &&
 		before.booking_id == after.booking_id;
-	if (same_key && before.has_due == after.has_due && before.due == after.due)
+	if (!in_slot && same_key && before.has_due == after.has_due && before.due == after.due)
+	{
+		/* listed where it was; a version written from one in the slot is too */
+		if (!before.waiting && slot_noted(before.booking_id, oldtup))
+			slot_note(after.booking_id, GetCurrentTransactionId());
 		return;
+	}
 
 	/* the resources' counts of waitlisted rows, where a row starts or stops waiting there */
 	if (pair->waiting_att != InvalidAttrNumber && !same_key)
@@ -205,6 +270,17 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
 		if (is)
 			engine_shift_waiting(pair, after.resource_id, 1, false);
 	}
+
+	/* a hold in the slot: no entry to delete for the old version, none to add for the new */
+	if (before.present && !before.waiting && slot_noted(before.booking_id, oldtup))
+		before.present = false;
+	if (in_slot && after.present && !after.waiting)
+	{
+		after.present = false;
+		slot_note(after.booking_id, GetCurrentTransactionId());
+	}
+	if (!before.present && !after.present)
+		return;
 
 	/* this transaction's own earlier entries too, as a new statement would see them */
 	CommandCounterIncrement();
@@ -276,18 +352,24 @@ queue_verify(BookingPair *pair)
 	if (!OidIsValid(pair->queue_relid))
 		return 0;
 	/*
-	 * Entries missing, left over or with another due, and (where the resource keeps one) a
-	 * count of waitlisted rows that is not theirs, each counted once.
+	 * Entries missing (a hold in its resource's slot needs none), left over or with another due,
+	 * and (where the resource keeps one) a count of waitlisted rows that is not theirs, each
+	 * counted once.
 	 */
 	kept_plan(&verify_plan,
 			  "SELECT k, pg_catalog.sum(n)::pg_catalog.int4 FROM ("
 			  " SELECT COALESCE(b.resource_id, q.resource_id) AS k, 1 AS n"
-			  " FROM (SELECT resource_id, status = 'waitlisted' AS waiting, id,"
-			  "              CASE WHEN status = 'held' THEN expires_at END AS due"
-			  "         FROM " BOOKING_SCHEMA ".booking WHERE status IN ('held', 'waitlisted')) b"
+			  " FROM (SELECT x.resource_id, x.status = 'waitlisted' AS waiting, x.id,"
+			  "              CASE WHEN x.status = 'held' THEN x.expires_at END AS due,"
+			  "              r.id IS NOT NULL AS in_slot"
+			  "         FROM " BOOKING_SCHEMA ".booking x"
+			  "         LEFT JOIN " BOOKING_SCHEMA ".resource r ON r.id = x.resource_id"
+			  "          AND r.hold_id = x.id AND r.hold_due = x.expires_at AND x.status = 'held'"
+			  "        WHERE x.status IN ('held', 'waitlisted')) b"
 			  " FULL JOIN " BOOKING_SCHEMA ".queue q"
 			  "   ON q.resource_id = b.resource_id AND q.waiting = b.waiting AND q.booking_id = b.id"
-			  " WHERE b.id IS NULL OR q.booking_id IS NULL OR q.due IS DISTINCT FROM b.due"
+			  " WHERE b.id IS NULL OR (q.booking_id IS NULL AND NOT b.in_slot)"
+			  "    OR (q.booking_id IS NOT NULL AND q.due IS DISTINCT FROM b.due)"
 			  " UNION ALL"
 			  " SELECT r.id, 1 FROM " BOOKING_SCHEMA ".resource r"
 			  " LEFT JOIN (SELECT resource_id, pg_catalog.count(*)::pg_catalog.int4 AS c"
@@ -303,8 +385,9 @@ queue_verify(BookingPair *pair)
 }
 
 /*
- * Rewrites one resource's entries from its rows.  The caller holds the resource's advisory
- * lock, so no admission adds a hold or a waiting row meanwhile, and is connected to SPI.
+ * Rewrites one resource's entries from its rows, but for the hold its slot lists.  The caller
+ * holds the resource's advisory lock, so no admission adds a hold or a waiting row meanwhile,
+ * and is connected to SPI.
  */
 void
 queue_rebuild(BookingPair *pair, int64 resource_id)
@@ -319,8 +402,11 @@ queue_rebuild(BookingPair *pair, int64 resource_id)
 			  "INSERT INTO " BOOKING_SCHEMA ".queue (resource_id, waiting, booking_id, due)"
 			  " SELECT resource_id, status = 'waitlisted', id,"
 			  "        CASE WHEN status = 'held' THEN expires_at END"
-			  "   FROM " BOOKING_SCHEMA ".booking"
-			  "  WHERE resource_id = $1 AND status IN ('held', 'waitlisted')",
+			  "   FROM " BOOKING_SCHEMA ".booking x"
+			  "  WHERE resource_id = $1 AND status IN ('held', 'waitlisted')"
+			  "    AND NOT EXISTS (SELECT FROM " BOOKING_SCHEMA ".resource r WHERE r.id = $1"
+			  "                    AND r.hold_id = x.id AND r.hold_due = x.expires_at"
+			  "                    AND x.status = 'held')",
 			  1, types);
 	ret = spi_execute_as(pair->child_owner, rebuild_plan[0], args, NULL, true, false, 0);
 	if (ret != SPI_OK_DELETE)

@@ -308,7 +308,7 @@ guard_update(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup
 	hold_check_direct(pair, rel, &old_claim, &new_claim, newtup);
 	if (engine_change(pair, &old_claim, &new_claim, &result) != ADMIT_OK)
 		engine_report_refusal(pair, rel, &result);
-	queue_sync(pair, rel, oldtup, newtup);
+	queue_sync(pair, rel, oldtup, newtup, result.slot.taken);
 	audit_transition(pair, rel, oldtup, newtup);
 }
 
@@ -354,7 +354,7 @@ guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
 	}
 	else if (outcome != ADMIT_OK)
 		engine_report_refusal(pair, rel, &result);
-	queue_sync(pair, rel, NULL, tuple);
+	queue_sync(pair, rel, NULL, tuple, result.slot.taken);
 	return true;
 }
 
@@ -391,7 +391,7 @@ booking_guard(PG_FUNCTION_ARGS)
 	{
 		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
 		(void) engine_change(pair, &old_claim, NULL, &result);
-		queue_sync(pair, rel, trigdata->tg_trigtuple, NULL);
+		queue_sync(pair, rel, trigdata->tg_trigtuple, NULL, false);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 
@@ -568,13 +568,48 @@ check_waiting_kept(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 				 errtable(rel)));
 }
 
-/* A new resource has no ranges yet: its bounds start at zero, and its rows raise them. */
+/*
+ * The hold slot is the engine's as well: a slot emptied by hand would leave its hold listed
+ * nowhere, so that no admission would find it when it expires.  An UPDATE that changes it gets
+ * 428C9.
+ */
+static void
+check_slot_kept(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	atts[2] = {pair->hold_id_att, pair->hold_due_att};
+	int			i;
+
+	if (pair->hold_id_att == InvalidAttrNumber)
+		return;
+	for (i = 0; i < 2; i++)
+	{
+		bool		old_null;
+		bool		new_null;
+		Datum		old = heap_getattr(oldtup, atts[i], desc, &old_null);
+		Datum		new = heap_getattr(newtup, atts[i], desc, &new_null);
+
+		/* both bigint and timestamptz: compared as 8-byte values */
+		if (old_null != new_null || (!old_null && DatumGetInt64(old) != DatumGetInt64(new)))
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("column %s of table %s can only be written by the booking engine",
+							NameStr(TupleDescAttr(desc, atts[i] - 1)->attname), pair->parent_sql),
+					 errdetail("It records one of the resource's holds, which the engine expires when due."),
+					 errtable(rel)));
+	}
+}
+
+/*
+ * A new resource has no ranges yet: its bounds start at zero, and its rows raise them.  Nor has
+ * it holds: its hold slot starts empty.
+ */
 static HeapTuple
 bounds_at_zero(BookingPair *pair, Relation rel, HeapTuple tuple)
 {
-	int			cols[3];
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	int			cols[5];
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 	Interval   *zero = palloc0(sizeof(Interval));
 	int			n = 0;
 
@@ -593,6 +628,15 @@ bounds_at_zero(BookingPair *pair, Relation rel, HeapTuple tuple)
 	{
 		values[n] = Int32GetDatum(0);
 		cols[n++] = pair->waiting_att;
+	}
+	if (pair->hold_id_att != InvalidAttrNumber)
+	{
+		values[n] = (Datum) 0;
+		nulls[n] = true;
+		cols[n++] = pair->hold_id_att;
+		values[n] = (Datum) 0;
+		nulls[n] = true;
+		cols[n++] = pair->hold_due_att;
 	}
 	if (n == 0)
 		return tuple;
@@ -669,6 +713,7 @@ booking_resource_guard(PG_FUNCTION_ARGS)
 		check_bound_kept(pair, rel, trigdata->tg_trigtuple, newtup, pair->longest_booking_att);
 		check_bound_kept(pair, rel, trigdata->tg_trigtuple, newtup, pair->longest_block_att);
 		check_waiting_kept(pair, rel, trigdata->tg_trigtuple, newtup);
+		check_slot_kept(pair, rel, trigdata->tg_trigtuple, newtup);
 	}
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		newtup = bounds_at_zero(pair, rel, newtup);

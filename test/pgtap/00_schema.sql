@@ -4,7 +4,7 @@
  * Runs in a database where CREATE EXTENSION pgtap and booking were run.
  */
 BEGIN;
-SELECT plan(115);
+SELECT plan(117);
 
 -- the extension and its schema
 SELECT has_extension('booking', 'extension booking is installed');
@@ -54,7 +54,7 @@ SELECT columns_are('booking', 'resource',
                    ARRAY['id', 'name', 'capacity', 'spots_reserved', 'timeline', 'buffer_before',
                          'buffer_after', 'waitlist', 'auto_promote', 'hold_ttl', 'max_hold', 'min_notice',
                          'max_horizon', 'max_per_holder', 'longest_booking', 'longest_block', 'waiting',
-                         'meta', 'created_at'],
+                         'hold_id', 'hold_due', 'meta', 'created_at'],
                    'booking.resource has its columns');
 SELECT col_is_pk('booking', 'resource', 'id', 'resource.id is the primary key');
 SELECT col_type_is('booking', 'resource', 'id', 'bigint', 'resource.id is bigint');
@@ -70,6 +70,9 @@ SELECT col_default_is('booking', 'resource', 'spots_reserved', '0', 'resource.sp
 SELECT col_type_is('booking', 'resource', 'waiting', 'integer', 'resource.waiting is integer');
 SELECT col_not_null('booking', 'resource', 'waiting', 'resource.waiting is NOT NULL');
 SELECT col_default_is('booking', 'resource', 'waiting', '0', 'resource.waiting defaults to 0');
+SELECT col_type_is('booking', 'resource', 'hold_id', 'bigint', 'resource.hold_id (the hold slot) is bigint');
+SELECT col_type_is('booking', 'resource', 'hold_due', 'timestamp with time zone',
+                   'resource.hold_due is timestamptz');
 SELECT col_type_is('booking', 'resource', 'timeline', 'boolean', 'resource.timeline is boolean');
 SELECT col_default_is('booking', 'resource', 'timeline', 'false', 'resource.timeline defaults to false');
 SELECT col_type_is('booking', 'resource', 'buffer_before', 'interval', 'resource.buffer_before is interval');
