@@ -54,6 +54,9 @@ CREATE TABLE @extschema@.resource (
 	name text NOT NULL,
 	capacity integer NOT NULL,
 	spots_reserved integer NOT NULL DEFAULT 0,
+	/* next to the counter: the write that changes both then logs only the bytes between them */
+	hold_id bigint,
+	hold_due timestamptz,
 	timeline boolean NOT NULL DEFAULT false,
 	buffer_before interval NOT NULL DEFAULT '0',
 	buffer_after interval NOT NULL DEFAULT '0',
@@ -67,8 +70,6 @@ CREATE TABLE @extschema@.resource (
 	longest_booking interval NOT NULL DEFAULT '0',
 	longest_block interval NOT NULL DEFAULT '0',
 	waiting integer NOT NULL DEFAULT 0,
-	hold_id bigint,
-	hold_due timestamptz,
 	meta jsonb,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) WITH (fillfactor = 70);	/* room on each page for the counter's new row versions (HOT updates) */
