@@ -58,10 +58,13 @@
  * The versions of held rows this backend wrote with their hold in the slot, by booking id: such
  * a version has no entry, so the write that resolves it has none to delete, and no probe of the
  * queue's index is needed to find that out.  An entry belongs to a version of the row: only a
- * write of the row adds one (queue_sync(), in the writer's backend) or repair() (which leaves
- * the slot's holds out), and any other transaction's write makes a version with another xmin.
- * So (booking id, xmin) is enough; this backend's own later writes of the row overwrite or drop
- * the note.  A direct-mapped table: a collision loses a note, which costs a probe.
+ * write of the row adds one (queue_sync(), in the writer's backend), and any other
+ * transaction's write makes a version with another xmin.  So (booking id, xmin) is enough; this
+ * backend's own later writes of the row overwrite or drop the note.  repair() adds entries only
+ * for holds their slot does not record, which only writes around the triggers bring about; a
+ * note made before such a repair may leave an entry behind at the confirm, which readers pass
+ * over and verify() reports.  A direct-mapped table: a collision loses a note, which costs a
+ * probe.
  */
 #define SLOT_NOTES 256
 

@@ -58,7 +58,7 @@
 #   V       prepared statements writing the engine's data model with no check, no lock, no audit
 #           (a counter and a booking row per seat; not a peer: that data model as SQL statements)
 #   A       V plus a queue entry per held seat and an audit row per seat per transition: the
-#           engine's design written unchecked (not a peer: that design as SQL statements)
+#           engine's design before its hold slot, written unchecked (not a peer: SQL statements)
 #   I       A with each hold found through its seat's own row (hold_due) instead of a list: the
 #           writes the contract asks of any design (not a peer: any design's writes as SQL statements)
 #   s  the seat map                                                        engine, F, W, V, A, I
