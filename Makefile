@@ -19,6 +19,7 @@ OBJS = \
 	src/queue.o \
 	src/timeline.o \
 	src/audit.o \
+	src/digest.o \
 	src/triggers.o \
 	src/states.o \
 	src/holds.o \

@@ -253,3 +253,20 @@ SELECT resource_id = :bench AS the_bench, problem FROM booking.verify();
 SELECT resource_id = :bench AS the_bench, old_reserved, new_reserved FROM booking.repair();
 SELECT booking_id = :s_p1 AS queued_is_first FROM booking.queue WHERE resource_id = :bench;
 SELECT * FROM booking.verify();
+
+-- tokens come from a block of strong random bytes drawn ahead (1,024 bytes, 64 tokens): across
+-- several blocks every token is a distinct version 4 UUID whose digest is sha256() of its bytes
+INSERT INTO booking.resource (name, capacity) VALUES ('hall', 200) RETURNING id AS hall \gset
+CREATE TEMP TABLE many_holds AS
+SELECT h.* FROM generate_series(1, 150) g,
+     LATERAL booking.book_slot(:hall, 1, holder => 'crowd' || g, hold => '5 minutes') h;
+SELECT count(*) AS holds, count(DISTINCT m.hold_token) AS distinct_tokens,
+       bool_and(b.hold_token_digest = sha256(uuid_send(m.hold_token))) AS digests_match,
+       bool_and(substr(m.hold_token::text, 15, 1) = '4'
+                AND substr(m.hold_token::text, 20, 1) IN ('8', '9', 'a', 'b')) AS version_4
+FROM many_holds m JOIN booking.booking b ON b.id = m.booking_id;
+-- and each confirms with its own token
+SELECT count(*) AS confirmed
+FROM many_holds m, LATERAL booking.confirm(m.booking_id, m.hold_token) c
+WHERE c.status = 'confirmed';
+SELECT * FROM booking.verify();

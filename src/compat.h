@@ -70,6 +70,18 @@ typedef bool booking_update_indexes_t;
 #endif
 
 /*
+ * PostgreSQL 15 gave heap_fetch() a keep_buf argument (whether to keep the pin on a version the
+ * snapshot does not see); the engine never keeps it.
+ */
+#if PG_VERSION_NUM >= 150000
+#define booking_heap_fetch(rel, snapshot, tuple, buffer) \
+	heap_fetch((rel), (snapshot), (tuple), (buffer), false)
+#else
+#define booking_heap_fetch(rel, snapshot, tuple, buffer) \
+	heap_fetch((rel), (snapshot), (tuple), (buffer))
+#endif
+
+/*
  * PostgreSQL 16 gave make_range() an error-context argument for soft errors.
  */
 #if PG_VERSION_NUM >= 160000

@@ -313,40 +313,17 @@ static bool
 find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapshot,
 			 ItemPointer tid, HeapTuple *tuple)
 {
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	found;
+	HeapTuple	found = rowhint_lookup(rel, pair->parent_key_index, pair->parent_key_att,
+									   pair->parent_key_type, resource_id, snapshot);
 
-	if (pair->parent_key_type == INT8OID)
-		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT8EQ,
-					Int64GetDatum(resource_id));
+	if (found == NULL)
+		return false;
+	*tid = found->t_self;
+	if (tuple != NULL)
+		*tuple = found;
 	else
-	{
-		if (resource_id < PG_INT32_MIN || resource_id > PG_INT32_MAX)
-			return false;
-		ScanKeyInit(&key, pair->parent_key_att, BTEqualStrategyNumber, F_INT4EQ,
-					Int32GetDatum((int32) resource_id));
-	}
-	/* where the row was last seen, if it is still there (rowhint.c) */
-	found = rowhint_fetch(rel, pair->parent_key_att, pair->parent_key_type, resource_id, snapshot);
-	if (found != NULL)
-	{
-		*tid = found->t_self;
-		if (tuple != NULL)
-			*tuple = found;
-		return true;
-	}
-	scan = systable_beginscan(rel, pair->parent_key_index, true, snapshot, 1, &key);
-	found = systable_getnext(scan);
-	if (found != NULL)
-	{
-		*tid = found->t_self;
-		rowhint_note(rel, resource_id, tid);
-		if (tuple != NULL)
-			*tuple = heap_copytuple(found);
-	}
-	systable_endscan(scan);
-	return found != NULL;
+		heap_freetuple(found);
+	return true;
 }
 
 /*
@@ -498,7 +475,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
 			if (res == TM_Ok)
 			{
-				rowhint_note(rel, resource_id, &fresh->tts_tid);
+				rowhint_note_update(rel, resource_id, &fresh->tts_tid, update_indexes);
 				nobody_waits_note(RelationGetRelid(rel), resource_id,
 								  !row_may_have_waiting(pair, &row));
 				if (booking_update_needs_indexes(update_indexes))
@@ -574,7 +551,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 		ExecStoreVirtualTuple(fresh);
 
 		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
-		rowhint_note(rel, resource_id, &fresh->tts_tid);
+		rowhint_note_update(rel, resource_id, &fresh->tts_tid, update_indexes);
 		nobody_waits_note(RelationGetRelid(rel), resource_id,
 						  pair->waiting_att != InvalidAttrNumber &&
 						  !count_lets_wait(pair, locked->tts_values[pair->waiting_att - 1],

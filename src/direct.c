@@ -307,22 +307,7 @@ direct_insert_booking(BookingPair *pair, const DirectBooking *row, bool *inserte
 static HeapTuple
 visible_by_id(BookingPair *pair, Relation rel, int64 id, Snapshot snapshot)
 {
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	found = rowhint_fetch(rel, BOOKING_COL_ID, INT8OID, id, snapshot);
-
-	if (found != NULL)
-		return found;
-	ScanKeyInit(&key, BOOKING_COL_ID, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-	scan = systable_beginscan(rel, pair->child_key_index, true, snapshot, 1, &key);
-	found = systable_getnext(scan);
-	if (found != NULL)
-	{
-		rowhint_note(rel, id, &found->t_self);
-		found = heap_copytuple(found);
-	}
-	systable_endscan(scan);
-	return found;
+	return rowhint_lookup(rel, pair->child_key_index, BOOKING_COL_ID, INT8OID, id, snapshot);
 }
 
 /*
@@ -436,7 +421,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 		ExecStoreHeapTuple(newtup, slot, false);
 		simple_table_tuple_update(rel, &found->t_self, slot, snapshot, &update_indexes);
-		rowhint_note(rel, ids[i], &slot->tts_tid);
+		rowhint_note_update(rel, ids[i], &slot->tts_tid, update_indexes);
 		if (booking_update_needs_indexes(update_indexes))
 		{
 			EState	   *estate = CreateExecutorState();
@@ -499,9 +484,9 @@ lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, LockTupleMode 
 		bool		isnull;
 
 		locked = heap_copytuple(ExecFetchSlotHeapTuple(slot, false, &should_free));
-		rowhint_note(rel, DatumGetInt64(heap_getattr(locked, BOOKING_COL_ID,
-													 RelationGetDescr(rel), &isnull)),
-					 &slot->tts_tid);
+		rowhint_note_version(rel, DatumGetInt64(heap_getattr(locked, BOOKING_COL_ID,
+															 RelationGetDescr(rel), &isnull)),
+							 &slot->tts_tid);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	return locked;

@@ -36,6 +36,7 @@
 #include "api.h"
 #include "audit.h"
 #include "counter.h"
+#include "digest.h"
 #include "direct.h"
 #include "engine.h"
 #include "locks.h"
@@ -59,11 +60,44 @@ static SPIPlanPtr due_plan = NULL;
 static Datum
 token_digest(const pg_uuid_t *token)
 {
-	bytea	   *b = palloc(VARHDRSZ + UUID_LEN);
+	bytea	   *b = palloc(VARHDRSZ + DIGEST_SHA256_LEN);
 
-	SET_VARSIZE(b, VARHDRSZ + UUID_LEN);
-	memcpy(VARDATA(b), token->data, UUID_LEN);
-	return DirectFunctionCall1(sha256_bytea, PointerGetDatum(b));
+	SET_VARSIZE(b, VARHDRSZ + DIGEST_SHA256_LEN);
+	digest_sha256_short(token->data, UUID_LEN, (uint8 *) VARDATA(b));
+	return PointerGetDatum(b);
+}
+
+/*
+ * Strong random bytes drawn ahead of need.  Each call of the strong source costs as much as
+ * drawing a few hundred bytes (OpenSSL checks its generator's state every time), so tokens take
+ * their bytes from a block drawn in one call, and each part is wiped as it is handed out.  The
+ * block belongs to the backend: it starts empty in every backend, so no two processes share it.
+ */
+#define RANDOM_BLOCK 1024
+
+static uint8 random_block[RANDOM_BLOCK];
+static int	random_left = 0;
+
+static bool
+random_bytes(uint8 *dst, int len)
+{
+	uint8	   *from;
+
+	Assert(len <= RANDOM_BLOCK);
+	if (random_left < len)
+	{
+		if (!pg_strong_random(random_block, RANDOM_BLOCK))
+		{
+			random_left = 0;
+			return false;
+		}
+		random_left = RANDOM_BLOCK;
+	}
+	from = random_block + (RANDOM_BLOCK - random_left);
+	memcpy(dst, from, len);
+	memset(from, 0, len);
+	random_left -= len;
+	return true;
 }
 
 /*
@@ -75,7 +109,7 @@ hold_token_new(Datum *digest)
 {
 	pg_uuid_t  *token = palloc(sizeof(pg_uuid_t));
 
-	if (!pg_strong_random(token->data, UUID_LEN))
+	if (!random_bytes(token->data, UUID_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate a random hold token")));

@@ -6,36 +6,53 @@
  * The engine finds the same rows again and again, each time through a unique index: a seat's
  * resource row when its counter goes up at the hold and down at the cancel, a booking by its id
  * when it is locked and then updated, or confirmed and later cancelled.  Each of those descents
- * costs more than reading the row itself.  So every lookup and every write of such a row leaves
- * its address here, and the next lookup reads that address first.
+ * costs more than reading the row itself.  So every lookup through the index and every write of
+ * such a row leaves the row's addresses here, and the next lookup reads them first.
+ *
+ * Two addresses are kept for a row.  One is the newest version this backend saw or wrote: the
+ * cheapest to read while nobody else has updated the row.  The other is the address the index
+ * holds, where the row's chain of HOT updates starts on its page.  Another backend's HOT update
+ * (the counter's, a booking's status) makes the first stale but leaves the second in place, and a
+ * fetch there follows the chain to the version the snapshot sees, as an index scan does.  Only an
+ * update that makes new index entries gives the row a new start, and its writer notes it.
  *
  * An address is never trusted.  It is used only when its block is inside the table, the version
- * there is the one the caller's snapshot sees, and that version carries the key.  Under an MVCC
- * snapshot at most one version of a row of a unique key is visible, so such a version is the
- * very one the index would have led to.  Anything else (the row updated by someone else, moved
- * to another page, pruned, deleted; the table rewritten) sends the lookup through the index as
- * before, and the index's answer becomes the new address.  The table is small (a fixed array,
- * one entry per slot, the newest wins) and lives as long as the backend.
+ * there (or the chain that starts there) holds a version the caller's MVCC snapshot sees, and
+ * that version carries the key.  Under an MVCC snapshot at most one version of a row of a unique
+ * key is visible, so such a version is the very one the index would have led to.  Anything else
+ * (the row moved by another backend's update, pruned, deleted; the table rewritten; the address
+ * reused by another row) sends the lookup through the index as before, and the index's address
+ * becomes the new hint.  The table is small (a fixed array, one entry per slot, the newest wins)
+ * and lives as long as the backend.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
 #include "storage/smgr.h"
+#include "utils/fmgroids.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
+#include "compat.h"
 #include "rowhint.h"
 
-#define ROWHINT_BITS 9
+#define ROWHINT_BITS 12
 #define ROWHINT_SLOTS (1 << ROWHINT_BITS)
 
 typedef struct RowHint
 {
 	Oid			relid;			/* InvalidOid: an empty slot */
+	ItemPointerData start;		/* where the index has the row */
+	ItemPointerData newest;		/* the newest version seen here: start, or later in its chain */
 	int64		key;
-	ItemPointerData tid;
 } RowHint;
 
 static RowHint hints[ROWHINT_SLOTS];
@@ -75,32 +92,154 @@ rowhint_note(Relation rel, int64 key, ItemPointer tid)
 	h = slot_of(RelationGetRelid(rel), key);
 	h->relid = RelationGetRelid(rel);
 	h->key = key;
-	h->tid = *tid;
+	h->start = *tid;
+	h->newest = *tid;
+}
+
+void
+rowhint_note_version(Relation rel, int64 key, ItemPointer tid)
+{
+	RowHint    *h = slot_of(RelationGetRelid(rel), key);
+
+	/* without the start of its chain the version alone is not kept */
+	if (ItemPointerIsValid(tid) && h->relid == RelationGetRelid(rel) && h->key == key)
+		h->newest = *tid;
+}
+
+void
+rowhint_note_update(Relation rel, int64 key, ItemPointer tid, booking_update_indexes_t update)
+{
+	if (booking_update_needs_indexes(update) && !booking_update_only_summarizing(update))
+		rowhint_note(rel, key, tid);	/* new index entries: the row starts anew there */
+	else
+		rowhint_note_version(rel, key, tid);	/* a HOT update: same start, newer version */
+}
+
+/* Whether the tuple's key column holds key. */
+static bool
+carries_key(Relation rel, HeapTuple tuple, AttrNumber key_att, Oid key_type, int64 key)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, key_att, RelationGetDescr(rel), &isnull);
+
+	return !isnull && (key_type == INT8OID ? DatumGetInt64(d) : (int64) DatumGetInt32(d)) == key;
+}
+
+/* A copy of the version at tid, when the snapshot sees it and it carries the key; else NULL. */
+static HeapTuple
+fetch_version(Relation rel, ItemPointer tid, AttrNumber key_att, Oid key_type, int64 key,
+			  Snapshot snapshot)
+{
+	HeapTupleData tuple;
+	Buffer		buffer;
+	HeapTuple	found = NULL;
+
+	tuple.t_self = *tid;
+	if (booking_heap_fetch(rel, snapshot, &tuple, &buffer))
+	{
+		if (carries_key(rel, &tuple, key_att, key_type, key))
+			found = heap_copytuple(&tuple);
+		ReleaseBuffer(buffer);
+	}
+	return found;
+}
+
+/*
+ * The same for the version the snapshot sees in the chain of HOT updates that starts at start,
+ * read as an index scan reads it (tidying the page first when it has room to gain).
+ */
+static HeapTuple
+fetch_in_chain(Relation rel, ItemPointer start, AttrNumber key_att, Oid key_type, int64 key,
+			   Snapshot snapshot)
+{
+	Buffer		buffer = ReadBuffer(rel, ItemPointerGetBlockNumber(start));
+	ItemPointerData tid = *start;	/* the search moves it to the version it finds */
+	HeapTupleData tuple;
+	bool		all_dead;
+	HeapTuple	found = NULL;
+
+	heap_page_prune_opt(rel, buffer);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	if (heap_hot_search_buffer(&tid, rel, buffer, snapshot, &tuple, &all_dead, true) &&
+		carries_key(rel, &tuple, key_att, key_type, key))
+		found = heap_copytuple(&tuple);
+	LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+	ReleaseBuffer(buffer);
+	return found;
 }
 
 HeapTuple
 rowhint_fetch(Relation rel, AttrNumber key_att, Oid key_type, int64 key, Snapshot snapshot)
 {
 	RowHint    *h = slot_of(RelationGetRelid(rel), key);
-	TupleTableSlot *slot;
 	HeapTuple	found = NULL;
 
 	if (h->relid != RelationGetRelid(rel) || h->key != key)
 		return NULL;
-	/* a table shortened since (VACUUM, TRUNCATE) has no such block to read */
-	if (!block_in_table(rel, ItemPointerGetBlockNumber(&h->tid)))
+	/*
+	 * The addresses are read as the heap lays rows out; other snapshots may see several versions
+	 * of one row.  Anything else is left to the index scan.
+	 */
+	if (rel->rd_tableam != GetHeapamTableAmRoutine() || !IsMVCCSnapshot(snapshot))
 		return NULL;
+	/* a table shortened since (VACUUM, TRUNCATE) has no such block to read */
+	if (block_in_table(rel, ItemPointerGetBlockNumber(&h->newest)))
+		found = fetch_version(rel, &h->newest, key_att, key_type, key, snapshot);
+	if (found == NULL && block_in_table(rel, ItemPointerGetBlockNumber(&h->start)))
+		found = fetch_in_chain(rel, &h->start, key_att, key_type, key, snapshot);
+	if (found != NULL)
+		h->newest = found->t_self;
+	return found;
+}
 
-	slot = table_slot_create(rel, NULL);
-	if (table_tuple_fetch_row_version(rel, &h->tid, snapshot, slot))
+HeapTuple
+rowhint_lookup(Relation rel, Oid index, AttrNumber key_att, Oid key_type, int64 key,
+			   Snapshot snapshot)
+{
+	HeapTuple	found = rowhint_fetch(rel, key_att, key_type, key, snapshot);
+	ScanKeyData skey;
+	Relation	irel;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ItemPointerData root;
+
+	if (found != NULL)
+		return found;
+	/* the index's only column is the key */
+	if (key_type == INT8OID)
+		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	else
 	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, key_att, &isnull);
-
-		if (!isnull &&
-			(key_type == INT8OID ? DatumGetInt64(d) : (int64) DatumGetInt32(d)) == key)
-			found = ExecCopySlotHeapTuple(slot);
+		if (key < PG_INT32_MIN || key > PG_INT32_MAX)
+			return NULL;
+		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum((int32) key));
 	}
+	irel = index_open(index, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = booking_index_beginscan(rel, irel, snapshot, 1, 0);
+	index_rescan(scan, &skey, 1, NULL, 0);
+	ItemPointerSetInvalid(&root);
+	for (;;)
+	{
+		/* the address as the index has it, before the fetch moves it along the chain */
+		if (!scan->xs_heap_continue)
+		{
+			ItemPointer tid = index_getnext_tid(scan, ForwardScanDirection);
+
+			if (tid == NULL)
+				break;
+			root = *tid;
+		}
+		if (index_fetch_heap(scan, slot))
+		{
+			found = ExecCopySlotHeapTuple(slot);
+			rowhint_note(rel, key, &root);
+			rowhint_note_version(rel, key, &found->t_self);
+			break;
+		}
+	}
+	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
+	index_close(irel, AccessShareLock);
 	return found;
 }
