@@ -130,11 +130,12 @@ entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
 	e->present = false;
 	if (tuple == NULL)
 		return;
-	row_reader_init(&row, tuple, desc);
-	d = row_read(&row, pair->status_att, &isnull);
+	/* most rows neither hold nor wait: their status alone, without taking the whole row apart */
+	d = heap_getattr(tuple, pair->status_att, desc, &isnull);
 	state = pair_state(pair, d, isnull);
 	if (state != STATE_HELD && state != STATE_WAITLISTED)
 		return;
+	row_reader_init(&row, tuple, desc);
 	d = row_read(&row, pair->child_parent_att, &isnull);
 	if (isnull)
 		return;
