@@ -30,6 +30,7 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/itup.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/tableam.h"
@@ -192,6 +193,61 @@ rowhint_fetch(Relation rel, AttrNumber key_att, Oid key_type, int64 key, Snapsho
 	return found;
 }
 
+/*
+ * A backend's first look-ups of a small table's rows would each go through the index (a seat map's
+ * 2,000 seats: 2,000 descents per backend before its hints help).  So the first look-up that
+ * misses reads the whole key index once, when it has at most ROWHINT_WARM_BLOCKS blocks (a few
+ * thousand keys, fewer than the table of hints holds), and notes every entry's key and address:
+ * the index's own tuples, no row read.  An entry may name a version since replaced or removed;
+ * like any hint it is checked when used.  Each table is read so once per backend.
+ */
+#define ROWHINT_WARM_BLOCKS 12
+#define ROWHINT_WARM_TABLES 8
+
+static Oid	warm_tried[ROWHINT_WARM_TABLES];	/* read whole, or found too big */
+static int	nwarm_tried = 0;
+
+/* Whether rel's index is still to be tried; it counts as tried from now on. */
+static bool
+warm_first_try(Relation rel)
+{
+	int			i;
+
+	if (nwarm_tried == ROWHINT_WARM_TABLES)
+		return false;
+	for (i = 0; i < nwarm_tried; i++)
+		if (warm_tried[i] == RelationGetRelid(rel))
+			return false;
+	warm_tried[nwarm_tried++] = RelationGetRelid(rel);
+	return true;
+}
+
+static void
+warm_from_index(Relation rel, Relation irel, Oid key_type, Snapshot snapshot)
+{
+	IndexScanDesc scan;
+	ItemPointer tid;
+
+	if (RelationGetNumberOfBlocks(irel) > ROWHINT_WARM_BLOCKS)
+		return;
+	scan = booking_index_beginscan(rel, irel, snapshot, 0, 0);
+	scan->xs_want_itup = true;
+	index_rescan(scan, NULL, 0, NULL, 0);
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d;
+
+		if (scan->xs_itup == NULL)
+			break;				/* an index that cannot return its tuples: nothing to learn */
+		d = index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull);
+		if (!isnull)
+			rowhint_note(rel, key_type == INT8OID ? DatumGetInt64(d) : (int64) DatumGetInt32(d),
+						 tid);
+	}
+	index_endscan(scan);
+}
+
 HeapTuple
 rowhint_lookup(Relation rel, Oid index, AttrNumber key_att, Oid key_type, int64 key,
 			   Snapshot snapshot)
@@ -205,6 +261,16 @@ rowhint_lookup(Relation rel, Oid index, AttrNumber key_att, Oid key_type, int64 
 
 	if (found != NULL)
 		return found;
+	if (rel->rd_tableam == GetHeapamTableAmRoutine() && IsMVCCSnapshot(snapshot) &&
+		warm_first_try(rel))
+	{
+		irel = index_open(index, AccessShareLock);
+		warm_from_index(rel, irel, key_type, snapshot);
+		index_close(irel, AccessShareLock);
+		found = rowhint_fetch(rel, key_att, key_type, key, snapshot);
+		if (found != NULL)
+			return found;
+	}
 	/* the index's only column is the key */
 	if (key_type == INT8OID)
 		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
