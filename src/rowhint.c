@@ -223,14 +223,15 @@ warm_first_try(Relation rel)
 }
 
 static void
-warm_from_index(Relation rel, Relation irel, Oid key_type, Snapshot snapshot)
+warm_from_index(Relation rel, Relation irel, Oid key_type)
 {
 	IndexScanDesc scan;
 	ItemPointer tid;
 
 	if (RelationGetNumberOfBlocks(irel) > ROWHINT_WARM_BLOCKS)
 		return;
-	scan = booking_index_beginscan(rel, irel, snapshot, 0, 0);
+	/* no snapshot: the entries are all wanted, and a serializable reader takes no lock on them */
+	scan = booking_index_beginscan(rel, irel, SnapshotAny, 0, 0);
 	scan->xs_want_itup = true;
 	index_rescan(scan, NULL, 0, NULL, 0);
 	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
@@ -265,7 +266,7 @@ rowhint_lookup(Relation rel, Oid index, AttrNumber key_att, Oid key_type, int64 
 		warm_first_try(rel))
 	{
 		irel = index_open(index, AccessShareLock);
-		warm_from_index(rel, irel, key_type, snapshot);
+		warm_from_index(rel, irel, key_type);
 		index_close(irel, AccessShareLock);
 		found = rowhint_fetch(rel, key_att, key_type, key, snapshot);
 		if (found != NULL)
