@@ -83,4 +83,49 @@ SHOW booking.audit;
 RESET ROLE;
 DROP ROLE regress_booking_auditee;
 
+--
+-- ids: the identity steps by 64, and one draw numbers all the rows of a call
+--
+SELECT seqincrement FROM pg_sequence WHERE seqrelid = 'booking.attempt_id_seq'::regclass;
+INSERT INTO booking.resource (name, capacity) VALUES ('row a', 1), ('row b', 1), ('row c', 1);
+SELECT max(id) AS before FROM booking.attempt \gset
+-- a group of three: three rows, consecutive ids, the first of a new block
+SELECT resource_id IS NOT NULL AS seat, ok, status, hold_token IS NOT NULL AS token
+  FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'row _' ORDER BY id),
+                         holder => 'kim', hold => interval '5 minutes');
+SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id > :before ORDER BY id;
+-- the group's cancel: one call, three transitions, the next block
+SELECT count(*) AS cancelled FROM booking.cancel((SELECT min(id) FROM booking.booking WHERE holder = 'kim'),
+                                                 whole_group => true);
+SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id > :before ORDER BY id;
+-- a refusal is a call of its own: one row, a block of its own
+SELECT ok, reason FROM booking.book_slot(:tour, 9, holder => 'lou');
+SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id > :before ORDER BY id;
+
+-- a DBA's sequence that steps by 1: every row draws its own id, still in the order written
+ALTER TABLE booking.attempt ALTER COLUMN id SET INCREMENT BY 1;
+SELECT max(id) AS before FROM booking.attempt \gset
+SELECT count(*) FILTER (WHERE ok) AS booked
+  FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'row _' ORDER BY id),
+                         holder => 'max');
+SELECT ok FROM booking.book_slot(:tour, 1, holder => 'ned');
+SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id > :before ORDER BY id;
+-- and one that steps by 10: a block of 10 ids per call
+ALTER TABLE booking.attempt ALTER COLUMN id SET INCREMENT BY 10;
+SELECT max(id) AS before FROM booking.attempt \gset
+SELECT count(*) AS cancelled
+  FROM booking.cancel((SELECT min(id) FROM booking.booking WHERE holder = 'max'), whole_group => true);
+SELECT ok FROM booking.book_slot(:tour, 1, holder => 'oli');
+SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id > :before ORDER BY id;
+-- a call with more rows than a block draws as many blocks as it needs
+ALTER TABLE booking.attempt ALTER COLUMN id SET INCREMENT BY 2;
+SELECT max(id) AS before FROM booking.attempt \gset
+SELECT count(*) FILTER (WHERE ok) AS booked
+  FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'row _' ORDER BY id),
+                         holder => 'pat');
+SELECT ok FROM booking.book_slot(:tour, 1, holder => 'quinn');
+SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id > :before ORDER BY id;
+ALTER TABLE booking.attempt ALTER COLUMN id SET INCREMENT BY 64;
+SELECT count(*) = count(DISTINCT id) AS ids_distinct FROM booking.attempt;
+
 SELECT * FROM booking.verify();

@@ -21,6 +21,7 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/spi.h"
@@ -32,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -100,12 +102,58 @@ attempt_is_plain(Relation rel)
 	return true;
 }
 
+/*
+ * The ids of one call's rows.  The identity sequence steps by a block (64 as shipped): one
+ * nextval() reserves that many ids, and the call numbers its rows within the block, so that a
+ * call's rows get consecutive ids for one draw from the sequence instead of one draw each.  The
+ * ids still follow the order rows were written in: a block is drawn while the call holds the
+ * locks that order its rows, as a single id was.  A sequence that steps by less than 2 (a DBA's
+ * ALTER SEQUENCE) makes every row draw its own id, as a plain identity column does.
+ */
+typedef struct AttemptIds
+{
+	Oid			seqid;
+	int64		step;			/* ids a draw reserves; 1 when the sequence is not ascending */
+	int64		next;			/* the next id of the block drawn */
+	int64		left;			/* ids left in it */
+} AttemptIds;
+
+static void
+attempt_ids_start(AttemptIds *ids, Oid seqid)
+{
+	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+
+	ids->seqid = seqid;
+	ids->step = 1;
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_sequence seq = (Form_pg_sequence) GETSTRUCT(tup);
+
+		if (seq->seqincrement > 1)
+			ids->step = seq->seqincrement;
+		ReleaseSysCache(tup);
+	}
+	ids->left = 0;
+}
+
+static int64
+attempt_next_id(AttemptIds *ids)
+{
+	if (ids->left == 0)
+	{
+		ids->next = nextval_internal(ids->seqid, false);
+		ids->left = ids->step;
+	}
+	ids->left--;
+	return ids->next++;
+}
+
 /* The values of one attempt row, in the table's column order; role is the current user's name. */
 static void
-attempt_values(const AttemptRecord *rec, Oid seqid, Datum role, Datum *values, bool *nulls)
+attempt_values(const AttemptRecord *rec, AttemptIds *ids, Datum role, Datum *values, bool *nulls)
 {
 	memset(nulls, false, sizeof(bool) * ATTEMPT_NATTS);
-	values[0] = Int64GetDatum(nextval_internal(seqid, false));
+	values[0] = Int64GetDatum(attempt_next_id(ids));
 	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[2] = role;
 	values[3] = CStringGetTextDatum(rec->action);
@@ -205,6 +253,7 @@ write_attempts(const AttemptRecord *recs, int n)
 	Datum		values[ATTEMPT_NATTS];
 	bool		nulls[ATTEMPT_NATTS];
 	Datum		role;
+	AttemptIds	ids;
 	int			i;
 
 	relid = attempt_relid;
@@ -225,6 +274,7 @@ write_attempts(const AttemptRecord *recs, int n)
 		attempt_seqid = seqid;
 	}
 
+	attempt_ids_start(&ids, seqid);
 	/* the rows of one call share their role: its name looked up once */
 	role = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	if (attempt_is_plain(rel))
@@ -235,7 +285,7 @@ write_attempts(const AttemptRecord *recs, int n)
 		{
 			slots[i] = table_slot_create(rel, NULL);
 			ExecClearTuple(slots[i]);
-			attempt_values(&recs[i], seqid, role, slots[i]->tts_values, slots[i]->tts_isnull);
+			attempt_values(&recs[i], &ids, role, slots[i]->tts_values, slots[i]->tts_isnull);
 			ExecStoreVirtualTuple(slots[i]);
 		}
 		if (n == 1)
@@ -250,7 +300,7 @@ write_attempts(const AttemptRecord *recs, int n)
 	{
 		for (i = 0; i < n; i++)
 		{
-			attempt_values(&recs[i], seqid, role, values, nulls);
+			attempt_values(&recs[i], &ids, role, values, nulls);
 			insert_with_statement(rel, values, nulls);
 		}
 	}

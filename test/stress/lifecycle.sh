@@ -210,6 +210,18 @@ checked "held rows whose token digest or expiry is not what book_slot()/book_man
 	    OR (b.status = 'expired' AND b.expires_at IS DISTINCT FROM m.expires_at)
 	 ORDER BY b.id"
 
+# The audit's ids: a call numbers its rows in a block of ids drawn from the sequence at once
+# (src/audit.c), so no two rows share an id however the calls interleave, and a book_many()
+# group's rows (each call's) are consecutive.
+checked "attempt ids written twice (id|rows)" "
+	SELECT concat_ws('|', id, count(*)) FROM booking.attempt GROUP BY id HAVING count(*) > 1 ORDER BY id"
+checked "book_many() calls whose audit rows are not numbered consecutively (group|first id|last id|rows)" "
+	SELECT concat_ws('|', b.group_id, min(a.id), max(a.id), count(*))
+	  FROM booking.attempt a JOIN booking.booking b ON b.id = a.booking_id
+	 WHERE a.action = 'book_many' AND a.ok
+	 GROUP BY b.group_id HAVING max(a.id) - min(a.id) <> count(*) - 1
+	 ORDER BY b.group_id"
+
 # The last sweep, as the job would run it once the load is gone: then no hold is past due.
 final_swept=$(q "SELECT stress.sweep(true)")
 checked "held rows past due when the last expire_holds() ran (id|resource|expires_at|its time)" "
