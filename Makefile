@@ -27,6 +27,7 @@ OBJS = \
 	src/groups.o \
 	src/holder_limits.o \
 	src/direct.o \
+	src/indexes.o \
 	src/manage.o \
 	src/rowhint.o \
 	src/api.o

@@ -143,6 +143,22 @@ RESET enable_seqscan;
 RESET enable_bitmapscan;
 SELECT holder, status FROM booking.cancel(:g6, whole_group => true);
 DROP INDEX booking.booking_status_probe;
+-- the engine keeps each table's index descriptions (with a partial index's predicate and an
+-- expression prepared) between calls: an index added after this session's first direct insert,
+-- partial and on an expression, gets the entries of the rows inserted after it; one dropped is
+-- no longer written
+CREATE INDEX booking_held_probe ON booking.booking (lower(holder)) WHERE status = 'held';
+SELECT booking_id AS g7, hold_token AS t7 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'Ned', '10 minutes') \gset
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT holder FROM booking.booking WHERE lower(holder) = 'ned' AND status = 'held';
+SELECT holder FROM booking.booking WHERE lower(holder) = 'ned' AND status = 'held';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT holder, status FROM booking.cancel(:g7, whole_group => true);
+DROP INDEX booking.booking_held_probe;
+SELECT booking_id AS g8 FROM booking.book_many(ARRAY[:s2]::bigint[], 1, NULL, 'oz') \gset
+SELECT holder, status FROM booking.cancel(:g8, whole_group => true);
 -- one row cancelled (no group): its lock and change the direct way too; the freed seat goes to
 -- the row waiting for it; a second cancel is 55000 naming the status, an unknown id P0002
 SELECT booking_id AS one FROM booking.book_slot(:s2, 1, holder => 'kit') \gset

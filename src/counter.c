@@ -51,6 +51,7 @@
 #include "counter.h"
 #include "engine.h"
 #include "holder_limits.h"
+#include "indexes.h"
 #include "rowhint.h"
 
 /*
@@ -93,23 +94,6 @@ parent_is_plain(BookingPair *pair, Relation rel)
 		}
 	}
 	return true;
-}
-
-/*
- * Inserts the index entries of a new, non-HOT row version, as the executor would after an
- * UPDATE.
- */
-static void
-insert_index_entries(Relation rel, TupleTableSlot *slot, bool only_summarizing)
-{
-	EState	   *estate = CreateExecutorState();
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
-
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	ExecOpenIndices(rri, false);
-	(void) booking_insert_index_tuples(rri, slot, estate, only_summarizing);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
 }
 
 /*
@@ -479,7 +463,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 				nobody_waits_note(RelationGetRelid(rel), resource_id,
 								  !row_may_have_waiting(pair, &row));
 				if (booking_update_needs_indexes(update_indexes))
-					insert_index_entries(rel, fresh,
+					indexes_insert_entries(rel, fresh,
 										 booking_update_only_summarizing(update_indexes));
 				ExecDropSingleTupleTableSlot(fresh);
 				*capacity = DatumGetInt32(capd);
@@ -557,7 +541,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 						  !count_lets_wait(pair, locked->tts_values[pair->waiting_att - 1],
 										   locked->tts_isnull[pair->waiting_att - 1]));
 		if (booking_update_needs_indexes(update_indexes))
-			insert_index_entries(rel, fresh, booking_update_only_summarizing(update_indexes));
+			indexes_insert_entries(rel, fresh, booking_update_only_summarizing(update_indexes));
 		ExecDropSingleTupleTableSlot(fresh);
 		cnt = (int32) updated;
 	}

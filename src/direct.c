@@ -55,6 +55,7 @@
 #include "audit.h"
 #include "direct.h"
 #include "engine.h"
+#include "indexes.h"
 #include "rowhint.h"
 #include "waitlist.h"
 
@@ -206,7 +207,7 @@ direct_insert_begin(BookingPair *pair)
 	di->estate = CreateExecutorState();
 	di->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(di->rri, rel, 1, NULL, 0);
-	ExecOpenIndices(di->rri, false);
+	indexes_open(di->rri);
 	di->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
 	return di;
 }
@@ -423,17 +424,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		simple_table_tuple_update(rel, &found->t_self, slot, snapshot, &update_indexes);
 		rowhint_note_update(rel, ids[i], &slot->tts_tid, update_indexes);
 		if (booking_update_needs_indexes(update_indexes))
-		{
-			EState	   *estate = CreateExecutorState();
-			ResultRelInfo *rri = makeNode(ResultRelInfo);
-
-			InitResultRelInfo(rri, rel, 1, NULL, 0);
-			ExecOpenIndices(rri, false);
-			(void) booking_insert_index_tuples(rri, slot, estate,
-											   booking_update_only_summarizing(update_indexes));
-			ExecCloseIndices(rri);
-			FreeExecutorState(estate);
-		}
+			indexes_insert_entries(rel, slot, booking_update_only_summarizing(update_indexes));
 		ExecDropSingleTupleTableSlot(slot);
 		UnregisterSnapshot(snapshot);
 		olds[done] = found;
