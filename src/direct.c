@@ -460,12 +460,12 @@ child_is_plain_for_lock(BookingPair *pair, Relation rel)
  * newest version (*changed says whether that is another version than the snapshot's, whose
  * conditions the caller then judges again); under a transaction snapshot a newer version is a
  * serialization failure.  Returns a copy of the locked version, or NULL when the row is gone.
+ * slot is one of rel's for the work (a group's rows share one), left empty.
  */
 static HeapTuple
 lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, LockTupleMode mode,
-				bool *changed)
+				TupleTableSlot *slot, bool *changed)
 {
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	HeapTuple	locked = NULL;
 	bool		should_free;
 
@@ -479,7 +479,7 @@ lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot, LockTupleMode 
 															 RelationGetDescr(rel), &isnull)),
 							 &slot->tts_tid);
 	}
-	ExecDropSingleTupleTableSlot(slot);
+	ExecClearTuple(slot);
 	return locked;
 }
 
@@ -503,7 +503,12 @@ direct_lock_booking(BookingPair *pair, int64 id, LockTupleMode mode, bool *done)
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	seen = visible_by_id(pair, rel, id, snapshot);
 	if (seen != NULL)
-		locked = lock_for_update(rel, &seen->t_self, snapshot, mode, &changed);
+	{
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+		locked = lock_for_update(rel, &seen->t_self, snapshot, mode, slot, &changed);
+		ExecDropSingleTupleTableSlot(slot);
+	}
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return locked;
@@ -558,6 +563,7 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tuple;
+	TupleTableSlot *slot;
 
 	*done = child_is_plain_for_lock(pair, rel);
 	if (!*done)
@@ -610,11 +616,12 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 	qsort(rows, n, sizeof(GroupRow), cmp_group_row);
 	*ids = palloc(sizeof(int64) * Max(n, 1));
 	*resource_ids = palloc(sizeof(int64) * Max(n, 1));
+	slot = table_slot_create(rel, NULL);
 	for (i = 0; i < n; i++)
 	{
 		bool		changed = false;
 		HeapTuple	locked = lock_for_update(rel, &rows[i].tid, snapshot, LockTupleExclusive,
-												 &changed);
+												 slot, &changed);
 
 		/* a newer version is judged again, as the statement's recheck does */
 		if (locked == NULL || (changed && !group_row_kept(pair, desc, locked, *group_id, keep)))
@@ -622,6 +629,7 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 		(*ids)[kept] = rows[i].id;
 		(*resource_ids)[kept++] = rows[i].resource_id;
 	}
+	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return kept;
