@@ -352,8 +352,8 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 {
 	Relation	rel = table_open(pair->child_relid, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	HeapTuple  *olds;
-	HeapTuple  *news;
+	RowReader  *olds;			/* each row changed, before and after, taken apart once */
+	RowReader  *news;
 	int			done = 0;
 	int			i;
 	int			cols[4];
@@ -384,8 +384,8 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		nulls[ncols++] = true;
 	}
 
-	olds = palloc(sizeof(HeapTuple) * Max(n, 1));
-	news = palloc(sizeof(HeapTuple) * Max(n, 1));
+	olds = palloc(sizeof(RowReader) * Max(n, 1));
+	news = palloc(sizeof(RowReader) * Max(n, 1));
 	audit_defer(true);			/* the rows' transitions audited in one insert, below */
 	for (i = 0; i < n; i++)
 	{
@@ -409,7 +409,9 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 			UnregisterSnapshot(snapshot);
 			continue;
 		}
-		status = heap_getattr(found, COL_STATUS + 1, desc, &isnull);
+		/* the readers live in place (their values may point into themselves) */
+		row_reader_init(&olds[done], found, desc);
+		status = row_peek(&olds[done], COL_STATUS + 1, &isnull);
 		if (change->only_from != NULL && !change->only_from(pair, status, isnull))
 		{
 			UnregisterSnapshot(snapshot);
@@ -417,7 +419,8 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		}
 
 		newtup = heap_modify_tuple_by_cols(found, desc, ncols, cols, values, nulls);
-		guard_update(pair, rel, found, newtup);
+		row_reader_init(&news[done], newtup, desc);
+		guard_update(pair, rel, &olds[done], &news[done]);
 
 		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 		ExecStoreHeapTuple(newtup, slot, false);
@@ -427,17 +430,20 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 			indexes_insert_entries(rel, slot, booking_update_only_summarizing(update_indexes));
 		ExecDropSingleTupleTableSlot(slot);
 		UnregisterSnapshot(snapshot);
-		olds[done] = found;
-		news[done++] = newtup;
+		done++;
 	}
 	audit_defer(false);
 	CommandCounterIncrement();
 
 	/* then what the AFTER trigger does for each row, in order, as at the statement's end */
 	for (i = 0; i < done; i++)
-		waitlist_after_row(pair, rel, olds[i], news[i]);
+		waitlist_after_row(pair, rel, &olds[i], &news[i]);
 	for (i = 0; i < done; i++)
-		tuplestore_puttuple(store, news[i]);
+	{
+		tuplestore_puttuple(store, news[i].tuple);
+		row_reader_done(&olds[i]);
+		row_reader_done(&news[i]);
+	}
 	*updated = done;
 	table_close(rel, NoLock);
 	return true;

@@ -105,7 +105,7 @@ extern bool engine_bulk_load(void);
 extern uint64 engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max);
 extern void engine_set_counter(BookingPair *pair, int64 resource_id, int32 value);
 extern bool guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple);
-extern void guard_update(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup);
+extern void guard_update(BookingPair *pair, Relation rel, RowReader *old_row, RowReader *new_row);
 extern void engine_raise_bound(BookingPair *pair, int64 resource_id, bool is_block, int64 length);
 extern void engine_shift_waiting(BookingPair *pair, int64 resource_id, int32 delta, bool set);
 extern void engine_xact_reset(void);

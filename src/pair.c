@@ -1333,6 +1333,17 @@ row_read(RowReader *r, AttrNumber att, bool *isnull)
 	return r->values[att - 1];
 }
 
+Datum
+row_peek(RowReader *r, AttrNumber att, bool *isnull)
+{
+	if (r->values != NULL)
+	{
+		*isnull = r->isnull[att - 1];
+		return r->values[att - 1];
+	}
+	return heap_getattr(r->tuple, att, r->desc, isnull);
+}
+
 void
 row_reader_done(RowReader *r)
 {

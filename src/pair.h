@@ -185,6 +185,8 @@ typedef struct RowReader
 
 extern void row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc);
 extern Datum row_read(RowReader *r, AttrNumber att, bool *isnull);
+/* One column: from the values once the row is taken apart, else by heap_getattr() without that. */
+extern Datum row_peek(RowReader *r, AttrNumber att, bool *isnull);
 /* Frees what a wide row took (nothing for the rest); the reader may not be read after. */
 extern void row_reader_done(RowReader *r);
 

@@ -120,27 +120,25 @@ typedef struct QueueEntry
 } QueueEntry;
 
 static void
-entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
+entry_of(BookingPair *pair, TupleDesc desc, RowReader *row, QueueEntry *e)
 {
 	BookingState state;
 	bool		isnull;
 	Datum		d;
-	RowReader	row;
 
 	e->present = false;
-	if (tuple == NULL)
+	if (row == NULL)
 		return;
 	/* most rows neither hold nor wait: their status alone, without taking the whole row apart */
-	d = heap_getattr(tuple, pair->status_att, desc, &isnull);
+	d = row_peek(row, pair->status_att, &isnull);
 	state = pair_state(pair, d, isnull);
 	if (state != STATE_HELD && state != STATE_WAITLISTED)
 		return;
-	row_reader_init(&row, tuple, desc);
-	d = row_read(&row, pair->child_parent_att, &isnull);
+	d = row_read(row, pair->child_parent_att, &isnull);
 	if (isnull)
 		return;
 	e->resource_id = pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
-	d = row_read(&row, pair->child_key_att, &isnull);
+	d = row_read(row, pair->child_key_att, &isnull);
 	if (isnull)
 		return;
 	e->booking_id = pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
@@ -149,7 +147,7 @@ entry_of(BookingPair *pair, TupleDesc desc, HeapTuple tuple, QueueEntry *e)
 	e->due = 0;
 	if (!e->waiting && pair->expires_att != InvalidAttrNumber)
 	{
-		d = row_read(&row, pair->expires_att, &isnull);
+		d = row_read(row, pair->expires_att, &isnull);
 		e->has_due = !isnull;
 		if (!isnull)
 			e->due = DatumGetTimestampTz(d);
@@ -223,8 +221,8 @@ queue_put(Relation qrel, Oid index, const QueueEntry *e)
 }
 
 /*
- * Brings booking.queue in line with a write of one booking row: old is the row before (NULL
- * for an INSERT), new the row after (NULL for a DELETE).  Called by the child's trigger once
+ * Brings booking.queue in line with a write of one booking row: old_row reads the row before
+ * (NULL for an INSERT), new_row the row after (NULL for a DELETE).  Called by the child's trigger once
  * the write is admitted, under the booking row's lock, so no one else changes this row's
  * entries meanwhile.  Written through the table access method (a statement per write would
  * cost more than the HOT updates save) and read as of now, so that it finds the entry as the
@@ -232,7 +230,7 @@ queue_put(Relation qrel, Oid index, const QueueEntry *e)
  * resource's hold slot, so it gets no entry.
  */
 void
-queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup, bool in_slot)
+queue_sync(BookingPair *pair, Relation rel, RowReader *old_row, RowReader *new_row, bool in_slot)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	QueueEntry	before;
@@ -242,8 +240,8 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup, 
 
 	if (!OidIsValid(pair->queue_relid))
 		return;
-	entry_of(pair, desc, oldtup, &before);
-	entry_of(pair, desc, newtup, &after);
+	entry_of(pair, desc, old_row, &before);
+	entry_of(pair, desc, new_row, &after);
 	if (!before.present && !after.present)
 		return;
 	same_key = before.present && after.present &&
@@ -252,7 +250,7 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup, 
 	if (!in_slot && same_key && before.has_due == after.has_due && before.due == after.due)
 	{
 		/* listed where it was; a version written from one in the slot is too */
-		if (!before.waiting && slot_noted(before.booking_id, oldtup))
+		if (!before.waiting && slot_noted(before.booking_id, old_row->tuple))
 			slot_note(after.booking_id, GetCurrentTransactionId());
 		return;
 	}
@@ -276,7 +274,7 @@ queue_sync(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup, 
 	}
 
 	/* a hold in the slot: no entry to delete for the old version, none to add for the new */
-	if (before.present && !before.waiting && slot_noted(before.booking_id, oldtup))
+	if (before.present && !before.waiting && slot_noted(before.booking_id, old_row->tuple))
 		before.present = false;
 	if (in_slot && after.present && !after.waiting)
 	{

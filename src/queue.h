@@ -11,9 +11,10 @@
 #include "utils/relcache.h"
 
 struct BookingPair;
+struct RowReader;
 
-extern void queue_sync(struct BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup,
-					   bool in_slot);
+extern void queue_sync(struct BookingPair *pair, Relation rel, struct RowReader *old_row,
+					   struct RowReader *new_row, bool in_slot);
 extern bool queue_first_waiting(struct BookingPair *pair, int64 resource_id, int64 *first_id);
 extern uint64 queue_verify(struct BookingPair *pair);
 extern void queue_rebuild(struct BookingPair *pair, int64 resource_id);

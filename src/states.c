@@ -113,7 +113,7 @@ allowed_list(BookingState from)
  * confirms a hold whose time has passed.
  */
 void
-state_check_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+state_check_change(BookingPair *pair, Relation rel, RowReader *old_row, RowReader *new_row)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	bool		old_null;
@@ -128,13 +128,13 @@ state_check_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 
 	if (!pair->has_states)
 		return;					/* an application's statuses are its own to order */
-	old_status = heap_getattr(oldtup, pair->status_att, desc, &old_null);
-	new_status = heap_getattr(newtup, pair->status_att, desc, &new_null);
+	old_status = row_read(old_row, pair->status_att, &old_null);
+	new_status = row_read(new_row, pair->status_att, &new_null);
 	from = pair_state(pair, old_status, old_null);
 	to = pair_state(pair, new_status, new_null);
 	if (from == to)
 		return;
-	key = heap_getattr(oldtup, pair->child_key_att, desc, &isnull);
+	key = row_read(old_row, pair->child_key_att, &isnull);
 	id = isnull ? 0 : pair_integer(key, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
 	if (!state_change_allowed(from, to))
 		ereport(ERROR,
@@ -147,7 +147,7 @@ state_check_change(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 	if (from == STATE_HELD && (to == STATE_CONFIRMED || to == STATE_PENDING) &&
 		pair->expires_att != InvalidAttrNumber)
 	{
-		Datum		expires = heap_getattr(oldtup, pair->expires_att, desc, &isnull);
+		Datum		expires = row_read(old_row, pair->expires_att, &isnull);
 
 		if (!isnull && DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp())
 			ereport(ERROR,

@@ -12,8 +12,8 @@
 #include "pair.h"
 
 extern bool state_change_allowed(BookingState from, BookingState to);
-extern void state_check_change(BookingPair *pair, Relation rel, HeapTuple oldtup,
-							   HeapTuple newtup);
+extern void state_check_change(BookingPair *pair, Relation rel, RowReader *old_row,
+							   RowReader *new_row);
 extern const char *state_transition_action(BookingState from, BookingState to);
 
 #endif							/* BOOKING_STATES_H */

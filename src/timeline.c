@@ -91,8 +91,7 @@ span_from_range(Datum range, Span *span, const char **why)
  * it is one the rule can judge (bounded, not empty), with *why saying what is wrong otherwise.
  */
 bool
-timeline_row_span(BookingPair *pair, HeapTuple tuple, TupleDesc desc, bool *present, Span *span,
-				  const char **why)
+timeline_row_span(BookingPair *pair, RowReader *row, bool *present, Span *span, const char **why)
 {
 	bool		isnull;
 	Datum		d;
@@ -100,7 +99,7 @@ timeline_row_span(BookingPair *pair, HeapTuple tuple, TupleDesc desc, bool *pres
 	*present = false;
 	if (pair->during_att != InvalidAttrNumber)
 	{
-		d = heap_getattr(tuple, pair->during_att, desc, &isnull);
+		d = row_read(row, pair->during_att, &isnull);
 		if (isnull)
 			return false;
 		*present = true;
@@ -108,14 +107,14 @@ timeline_row_span(BookingPair *pair, HeapTuple tuple, TupleDesc desc, bool *pres
 	}
 	if (pair->start_att == InvalidAttrNumber)
 		return false;
-	d = heap_getattr(tuple, pair->start_att, desc, &isnull);
+	d = row_read(row, pair->start_att, &isnull);
 	if (isnull)
 		return false;
 	*present = true;
 	span->lo = DatumGetTimestampTz(d);
 	if (pair->end_att != InvalidAttrNumber)
 	{
-		d = heap_getattr(tuple, pair->end_att, desc, &isnull);
+		d = row_read(row, pair->end_att, &isnull);
 		if (isnull)
 		{
 			*why = "it has no end";

@@ -66,7 +66,7 @@ typedef struct TimelinePeak
 } TimelinePeak;
 
 extern bool span_from_range(Datum range, Span *span, const char **why);
-extern bool timeline_row_span(BookingPair *pair, HeapTuple tuple, TupleDesc desc, bool *present,
+extern bool timeline_row_span(BookingPair *pair, RowReader *row, bool *present,
 							  Span *span, const char **why);
 extern int64 buffer_usecs(Datum interval);
 extern Span widen(Span span, const TimelineRule *rule);

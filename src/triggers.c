@@ -73,23 +73,20 @@ trigger_pair(FunctionCallInfo fcinfo, const char *fname, bool row_level)
 
 
 /*
- * Reads what a row of the child table claims.  With validate, a new row's values are checked
- * first: spots must be positive (22023), not NULL (23502), and a pool booking has no range
- * (22023).
+ * Reads what a row of the child table claims, through the caller's reader of it.  With
+ * validate, a new row's values are checked first: spots must be positive (22023), not NULL
+ * (23502), and a pool booking has no range (22023).
  */
 static void
-row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowClaim *claim)
+row_claim(BookingPair *pair, Relation rel, RowReader *row, bool validate, RowClaim *claim)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Datum		value;
 	bool		isnull;
-	RowReader	row;
-
-	row_reader_init(&row, tuple, desc);
 
 	if (pair->status_att != InvalidAttrNumber)
 	{
-		value = row_read(&row, pair->status_att, &isnull);
+		value = row_read(row, pair->status_att, &isnull);
 		claim->consumes = pair_status_consumes(pair, value, isnull);
 	}
 	else
@@ -98,7 +95,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->spots = 1;
 	if (pair->spots_att != InvalidAttrNumber)
 	{
-		value = row_read(&row, pair->spots_att, &isnull);
+		value = row_read(row, pair->spots_att, &isnull);
 		if (isnull)
 		{
 			if (validate)
@@ -123,7 +120,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 		}
 	}
 
-	value = row_read(&row, pair->child_parent_att, &isnull);
+	value = row_read(row, pair->child_parent_att, &isnull);
 	if (isnull)
 	{
 		/* A row attached to no resource takes nothing; NOT NULL, if declared, refuses it. */
@@ -140,7 +137,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 			: pair_key_handle(value, pair->parent_key_type);
 	}
 
-	value = row_read(&row, pair->child_key_att, &isnull);
+	value = row_read(row, pair->child_key_att, &isnull);
 	claim->row_id = isnull ? 0 : pair_key_handle(value, pair->child_key_type);
 
 	/*
@@ -156,20 +153,20 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	claim->expires = 0;
 	claim->waiting = false;
 	if (pair->has_states)
-		value = row_read(&row, pair->status_att, &isnull);
+		value = row_read(row, pair->status_att, &isnull);
 	if (pair->has_states)
 		claim->waiting = pair_state(pair, value, isnull) == STATE_WAITLISTED;
 	if (pair->has_states && pair->expires_att != InvalidAttrNumber &&
 		pair_state(pair, value, isnull) == STATE_HELD)
 	{
 		claim->held = true;
-		value = row_read(&row, pair->expires_att, &isnull);
+		value = row_read(row, pair->expires_att, &isnull);
 		claim->has_expiry = !isnull;
 		claim->expires = isnull ? 0 : DatumGetTimestampTz(value);
 	}
 	if (pair->holder_att != InvalidAttrNumber)
 	{
-		value = row_read(&row, pair->holder_att, &isnull);
+		value = row_read(row, pair->holder_att, &isnull);
 		if (!isnull)
 			claim->holder = TextDatumGetCString(value);
 	}
@@ -177,7 +174,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 		const char *why = NULL;
 		bool		present;
 
-		if (timeline_row_span(pair, tuple, desc, &present, &claim->span, &why))
+		if (timeline_row_span(pair, row, &present, &claim->span, &why))
 			claim->has_range = true;
 		else if (present && validate && claim->consumes)
 			ereport(ERROR,
@@ -209,21 +206,20 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
 	if (claim->has_range && claim->consumes && pair->has_states &&
 		pair->expires_att != InvalidAttrNumber)
 	{
-		value = row_read(&row, pair->status_att, &isnull);
+		value = row_read(row, pair->status_att, &isnull);
 		if (pair_state(pair, value, isnull) == STATE_HELD)
 		{
-			value = row_read(&row, pair->expires_att, &isnull);
+			value = row_read(row, pair->expires_att, &isnull);
 			if (!isnull && DatumGetTimestampTz(value) <= GetCurrentTransactionStartTimestamp())
 				claim->consumes = false;
 		}
 	}
 	if (claim->has_range && pair->kind_att != InvalidAttrNumber)
 	{
-		value = row_read(&row, pair->kind_att, &isnull);
+		value = row_read(row, pair->kind_att, &isnull);
 		claim->is_block = pair_kind_is_block(pair, value, isnull,
 											 TupleDescAttr(desc, pair->kind_att - 1)->atttypid);
 	}
-	row_reader_done(&row);
 }
 
 /*
@@ -231,7 +227,7 @@ row_claim(BookingPair *pair, Relation rel, HeapTuple tuple, bool validate, RowCl
  * made it: a confirm, release, expiry, promotion or cancel through the API, or an UPDATE.
  */
 static void
-audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+audit_transition(BookingPair *pair, Relation rel, RowReader *old_row, RowReader *new_row)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	bool		old_null;
@@ -241,14 +237,12 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	AttemptRecord rec;
 	BookingState from;
 	BookingState to;
-	RowReader	row;
 
 	if (pair->id != BOOKING_OWN_PAIR || !booking_audit_enabled)
 		return;
-	old_status = heap_getattr(oldtup, pair->status_att, desc, &old_null);
+	old_status = row_read(old_row, pair->status_att, &old_null);
 	memset(&rec, 0, sizeof(rec));
-	row_reader_init(&row, newtup, desc);
-	rec.status = row_read(&row, pair->status_att, &rec.status_null);
+	rec.status = row_read(new_row, pair->status_att, &rec.status_null);
 	from = pair_state(pair, old_status, old_null);
 	to = pair_state(pair, rec.status, rec.status_null);
 	if (from == to)
@@ -256,60 +250,61 @@ audit_transition(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple ne
 	rec.action = state_transition_action(from, to);
 	if (pair->holder_att != InvalidAttrNumber)
 	{
-		d = row_read(&row, pair->holder_att, &isnull);
+		d = row_read(new_row, pair->holder_att, &isnull);
 		rec.holder = isnull ? NULL : TextDatumGetCString(d);
 	}
-	d = row_read(&row, pair->child_parent_att, &isnull);
+	d = row_read(new_row, pair->child_parent_att, &isnull);
 	rec.resource_id = isnull ? 0 : pair_integer(d, TupleDescAttr(desc, pair->child_parent_att - 1)->atttypid);
 	rec.spots = 1;
 	if (pair->spots_att != InvalidAttrNumber)
 	{
-		d = row_read(&row, pair->spots_att, &isnull);
+		d = row_read(new_row, pair->spots_att, &isnull);
 		rec.spots = isnull ? 0 : (int32) pair_integer(d, TupleDescAttr(desc, pair->spots_att - 1)->atttypid);
 	}
 	rec.during_null = true;
 	if (pair->during_att != InvalidAttrNumber)
-		rec.during = row_read(&row, pair->during_att, &rec.during_null);
-	d = row_read(&row, pair->child_key_att, &isnull);
+		rec.during = row_read(new_row, pair->during_att, &rec.during_null);
+	d = row_read(new_row, pair->child_key_att, &isnull);
 	rec.booking_id = isnull ? 0 : pair_integer(d, TupleDescAttr(desc, pair->child_key_att - 1)->atttypid);
 	rec.ok = true;
 	audit_attempt(&rec);
-	row_reader_done(&row);
 }
 
 /* The group a row belongs to (book_many()), 0 for none. */
 static int64
-row_group(BookingPair *pair, Relation rel, HeapTuple tuple)
+row_group(BookingPair *pair, RowReader *row)
 {
 	bool		isnull;
 	Datum		d;
 
 	if (pair->group_att == InvalidAttrNumber)
 		return 0;
-	d = heap_getattr(tuple, pair->group_att, RelationGetDescr(rel), &isnull);
+	d = row_read(row, pair->group_att, &isnull);
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
 /*
  * The guard of a changed row of the child, as its BEFORE UPDATE trigger runs it and as a direct
  * update (direct.c) does: the state machine, the engine's decision on what the row takes before
- * and after (a refusal raises), booking.queue and the audit of the transition.
+ * and after (a refusal raises), booking.queue and the audit of the transition.  The rows are
+ * read through the caller's readers, each taken apart once for all of these (a direct update
+ * hands the same readers to waitlist_after_row() afterwards).
  */
 void
-guard_update(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+guard_update(BookingPair *pair, Relation rel, RowReader *old_row, RowReader *new_row)
 {
 	RowClaim	old_claim;
 	RowClaim	new_claim;
 	AdmitResult result;
 
-	state_check_change(pair, rel, oldtup, newtup);
-	row_claim(pair, rel, oldtup, false, &old_claim);
-	row_claim(pair, rel, newtup, true, &new_claim);
-	hold_check_direct(pair, rel, &old_claim, &new_claim, newtup);
+	state_check_change(pair, rel, old_row, new_row);
+	row_claim(pair, rel, old_row, false, &old_claim);
+	row_claim(pair, rel, new_row, true, &new_claim);
+	hold_check_direct(pair, rel, &old_claim, &new_claim, new_row->tuple);
 	if (engine_change(pair, &old_claim, &new_claim, &result) != ADMIT_OK)
 		engine_report_refusal(pair, rel, &result);
-	queue_sync(pair, rel, oldtup, newtup, result.slot.taken);
-	audit_transition(pair, rel, oldtup, newtup);
+	queue_sync(pair, rel, old_row, new_row, result.slot.taken);
+	audit_transition(pair, rel, old_row, new_row);
 }
 
 /*
@@ -321,15 +316,21 @@ guard_update(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup
 bool
 guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
 {
-	SoftAdmission *soft = engine_soft_take(RelationGetRelid(rel), row_group(pair, rel, tuple));
+	RowReader	row;
+	SoftAdmission *soft;
 	RowClaim	new_claim;
 	AdmitResult result;
 	AdmitOutcome outcome;
 
+	row_reader_init(&row, tuple, RelationGetDescr(rel));
+	soft = engine_soft_take(RelationGetRelid(rel), row_group(pair, &row));
 	/* a group that one of its rows lost: the rest are not judged */
 	if (soft != NULL && soft->group_id != 0 && soft->refused)
+	{
+		row_reader_done(&row);
 		return false;
-	row_claim(pair, rel, tuple, true, &new_claim);
+	}
+	row_claim(pair, rel, &row, true, &new_claim);
 	new_claim.by_api = soft != NULL;
 	hold_check_direct(pair, rel, NULL, &new_claim, tuple);
 	outcome = engine_change(pair, NULL, &new_claim, &result);
@@ -349,12 +350,14 @@ guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
 		if (outcome != ADMIT_OK)
 		{
 			soft->refused = true;
+			row_reader_done(&row);
 			return false;
 		}
 	}
 	else if (outcome != ADMIT_OK)
 		engine_report_refusal(pair, rel, &result);
-	queue_sync(pair, rel, NULL, tuple, result.slot.taken);
+	queue_sync(pair, rel, NULL, &row, result.slot.taken);
+	row_reader_done(&row);
 	return true;
 }
 
@@ -384,14 +387,25 @@ booking_guard(PG_FUNCTION_ARGS)
 			? PointerGetDatum(trigdata->tg_trigtuple) : PointerGetDatum(NULL);
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
-		guard_update(pair, rel, trigdata->tg_trigtuple, trigdata->tg_newtuple);
+		RowReader	old_row;
+		RowReader	new_row;
+
+		row_reader_init(&old_row, trigdata->tg_trigtuple, RelationGetDescr(rel));
+		row_reader_init(&new_row, trigdata->tg_newtuple, RelationGetDescr(rel));
+		guard_update(pair, rel, &old_row, &new_row);
+		row_reader_done(&old_row);
+		row_reader_done(&new_row);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(event))
 	{
-		row_claim(pair, rel, trigdata->tg_trigtuple, false, &old_claim);
+		RowReader	old_row;
+
+		row_reader_init(&old_row, trigdata->tg_trigtuple, RelationGetDescr(rel));
+		row_claim(pair, rel, &old_row, false, &old_claim);
 		(void) engine_change(pair, &old_claim, NULL, &result);
-		queue_sync(pair, rel, trigdata->tg_trigtuple, NULL, false);
+		queue_sync(pair, rel, &old_row, NULL, false);
+		row_reader_done(&old_row);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 

@@ -286,8 +286,17 @@ booking_promote_trigger(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		waitlist_after_row(pair, rel, trigdata->tg_trigtuple,
-						   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : NULL);
+		RowReader	old_row;
+		RowReader	new_row;
+		bool		updated = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
+
+		row_reader_init(&old_row, trigdata->tg_trigtuple, desc);
+		if (updated)
+			row_reader_init(&new_row, trigdata->tg_newtuple, desc);
+		waitlist_after_row(pair, rel, &old_row, updated ? &new_row : NULL);
+		row_reader_done(&old_row);
+		if (updated)
+			row_reader_done(&new_row);
 		return PointerGetDatum(NULL);
 	}
 
@@ -299,15 +308,15 @@ booking_promote_trigger(PG_FUNCTION_ARGS)
 }
 
 /*
- * What the child's AFTER UPDATE OR DELETE trigger does for one row (newtup NULL: deleted), and a
- * direct update (direct.c) after its rows: where the row took spots that it no longer takes
+ * What the child's AFTER UPDATE OR DELETE trigger does for one row (new_row NULL: deleted), and
+ * a direct update (direct.c) after its rows: where the row took spots that it no longer takes
  * (status, resource, fewer spots, another range), the resource's waiting rows are promoted,
- * under its advisory lock.
+ * under its advisory lock.  The rows are read through the readers as they stand: a direct update
+ * hands over the ones its guard already took apart.
  */
 void
-waitlist_after_row(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple newtup)
+waitlist_after_row(BookingPair *pair, Relation rel, RowReader *old_row, RowReader *new_row)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
 	int64		resource_id;
 	bool		isnull;
 	Datum		d;
@@ -317,15 +326,15 @@ waitlist_after_row(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 
 		if (!OidIsValid(pair->queue_relid) || engine_writing_counter())
 			return;
-		d = heap_getattr(oldtup, pair->status_att, desc, &isnull);
+		d = row_peek(old_row, pair->status_att, &isnull);
 		old_consumed = pair_status_consumes(pair, d, isnull);
 		if (!old_consumed)
 			return;
-		d = heap_getattr(oldtup, pair->child_parent_att, desc, &isnull);
+		d = row_peek(old_row, pair->child_parent_att, &isnull);
 		if (isnull)
 			return;
 		resource_id = DatumGetInt64(d);
-		if (newtup != NULL)
+		if (new_row != NULL)
 		{
 			/* what still holds the same resource with no fewer spots over the same range frees nothing */
 			bool		n1;
@@ -336,17 +345,17 @@ waitlist_after_row(BookingPair *pair, Relation rel, HeapTuple oldtup, HeapTuple 
 
 			if (pair->during_att != InvalidAttrNumber)
 			{
-				s1 = heap_getattr(oldtup, pair->during_att, desc, &n1);
-				s2 = heap_getattr(newtup, pair->during_att, desc, &n2);
+				s1 = row_peek(old_row, pair->during_att, &n1);
+				s2 = row_peek(new_row, pair->during_att, &n2);
 				same_range = n1 == n2 && (n1 || datumIsEqual(s1, s2, false, -1));
 			}
-			d = heap_getattr(newtup, pair->status_att, desc, &isnull);
-			s1 = heap_getattr(oldtup, pair->child_parent_att, desc, &n1);
-			s2 = heap_getattr(newtup, pair->child_parent_att, desc, &n2);
+			d = row_peek(new_row, pair->status_att, &isnull);
+			s1 = row_peek(old_row, pair->child_parent_att, &n1);
+			s2 = row_peek(new_row, pair->child_parent_att, &n2);
 			if (pair_status_consumes(pair, d, isnull) && !n2 &&
 				DatumGetInt64(s1) == DatumGetInt64(s2) && same_range &&
-				DatumGetInt32(heap_getattr(newtup, pair->spots_att, desc, &n2)) >=
-				DatumGetInt32(heap_getattr(oldtup, pair->spots_att, desc, &n1)))
+				DatumGetInt32(row_peek(new_row, pair->spots_att, &n2)) >=
+				DatumGetInt32(row_peek(old_row, pair->spots_att, &n1)))
 				return;
 		}
 		lock_resource(pair, resource_id);
