@@ -22,8 +22,14 @@
  * key is visible, so such a version is the very one the index would have led to.  Anything else
  * (the row moved by another backend's update, pruned, deleted; the table rewritten; the address
  * reused by another row) sends the lookup through the index as before, and the index's address
- * becomes the new hint.  The table is small (a fixed array, one entry per slot, the newest wins)
- * and lives as long as the backend.
+ * becomes the new hint.  The hints live as long as the backend, in fixed arrays: one per table,
+ * for the first few tables this backend notes rows of, one entry per slot, the newest wins.  A
+ * table's own array keeps the rows of one table from pushing out another's: a booking table's
+ * ever new ids would otherwise take, one by one, the slots of the resources that are looked up
+ * again and again (on a 2,000-seat map, about one resource row per script went back through the
+ * index after a few thousand scripts).  Within its array a row's slot is its key modulo the
+ * array's size, so that keys from a sequence, the usual case, never collide while they are
+ * fewer than the slots: the newest bookings, all of a few thousand resources.
  */
 #include "postgres.h"
 
@@ -47,6 +53,8 @@
 
 #define ROWHINT_BITS 12
 #define ROWHINT_SLOTS (1 << ROWHINT_BITS)
+/* Tables with an array of their own; any further table shares one, chosen by its OID. */
+#define ROWHINT_TABLES 4
 
 typedef struct RowHint
 {
@@ -56,7 +64,8 @@ typedef struct RowHint
 	int64		key;
 } RowHint;
 
-static RowHint hints[ROWHINT_SLOTS];
+static RowHint hints[ROWHINT_TABLES][ROWHINT_SLOTS];
+static Oid	hints_owner[ROWHINT_TABLES];	/* the table each array was given to */
 
 /*
  * Whether the table has block blk.  The size this backend last learned (smgr's cached count)
@@ -75,12 +84,30 @@ block_in_table(Relation rel, BlockNumber blk)
 	return blk < RelationGetNumberOfBlocks(rel);
 }
 
+/*
+ * The slot of a key of relid: in relid's own array (given to it at its first note, while one is
+ * free), else in the array its OID falls on, shared with that array's table (entries name their
+ * table, so sharing only costs hints).  Arrays stay given to their tables for the backend's
+ * life; they are only memory that the hints of a dropped table occupy.
+ */
 static RowHint *
 slot_of(Oid relid, int64 key)
 {
-	uint64		h = ((uint64) key ^ ((uint64) relid << 32)) * UINT64CONST(0x9E3779B97F4A7C15);
+	int			t;
 
-	return &hints[h >> (64 - ROWHINT_BITS)];
+	for (t = 0; t < ROWHINT_TABLES; t++)
+	{
+		if (hints_owner[t] == relid)
+			break;
+		if (!OidIsValid(hints_owner[t]))
+		{
+			hints_owner[t] = relid;
+			break;
+		}
+	}
+	if (t == ROWHINT_TABLES)
+		t = relid % ROWHINT_TABLES;
+	return &hints[t][(uint64) key & (ROWHINT_SLOTS - 1)];
 }
 
 void
