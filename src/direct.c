@@ -418,8 +418,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 			continue;			/* as the statement's WHERE on status would leave it */
 		}
 
-		newtup = heap_modify_tuple_by_cols(found, desc, ncols, cols, values, nulls);
-		row_reader_init(&news[done], newtup, desc);
+		newtup = row_reader_changed(&news[done], &olds[done], ncols, cols, values, nulls);
 		guard_update(pair, rel, &olds[done], &news[done]);
 
 		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);

@@ -1311,26 +1311,61 @@ row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc)
 	r->isnull = NULL;
 }
 
+/* Where r's values go: its own arrays for a row of up to ROW_READER_INLINE columns. */
+static void
+row_reader_arrays(RowReader *r)
+{
+	if (r->desc->natts <= ROW_READER_INLINE)
+	{
+		r->values = r->inline_values;
+		r->isnull = r->inline_isnull;
+	}
+	else
+	{
+		r->values = palloc(sizeof(Datum) * r->desc->natts);
+		r->isnull = palloc(sizeof(bool) * r->desc->natts);
+	}
+}
+
 Datum
 row_read(RowReader *r, AttrNumber att, bool *isnull)
 {
 	Assert(att > 0 && att <= r->desc->natts);
 	if (r->values == NULL)
 	{
-		if (r->desc->natts <= ROW_READER_INLINE)
-		{
-			r->values = r->inline_values;
-			r->isnull = r->inline_isnull;
-		}
-		else
-		{
-			r->values = palloc(sizeof(Datum) * r->desc->natts);
-			r->isnull = palloc(sizeof(bool) * r->desc->natts);
-		}
+		row_reader_arrays(r);
 		heap_deform_tuple(r->tuple, r->desc, r->values, r->isnull);
 	}
 	*isnull = r->isnull[att - 1];
 	return r->values[att - 1];
+}
+
+HeapTuple
+row_reader_changed(RowReader *r, RowReader *old, int ncols, const int *cols,
+				   const Datum *values, const bool *nulls)
+{
+	HeapTuple	tuple;
+	bool		isnull;
+	int			i;
+
+	(void) row_read(old, 1, &isnull);	/* old's row taken apart, if it was not yet */
+	r->desc = old->desc;
+	row_reader_arrays(r);
+	memcpy(r->values, old->values, sizeof(Datum) * r->desc->natts);
+	memcpy(r->isnull, old->isnull, sizeof(bool) * r->desc->natts);
+	for (i = 0; i < ncols; i++)
+	{
+		Assert(cols[i] > 0 && cols[i] <= r->desc->natts);
+		r->values[cols[i] - 1] = values[i];
+		r->isnull[cols[i] - 1] = nulls[i];
+	}
+	tuple = heap_form_tuple(r->desc, r->values, r->isnull);
+	/* the old version's identity, as heap_modify_tuple_by_cols() gives it */
+	tuple->t_data->t_ctid = old->tuple->t_data->t_ctid;
+	tuple->t_self = old->tuple->t_self;
+	tuple->t_tableOid = old->tuple->t_tableOid;
+	r->tuple = tuple;
+	return tuple;
 }
 
 Datum

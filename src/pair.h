@@ -187,6 +187,14 @@ extern void row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc);
 extern Datum row_read(RowReader *r, AttrNumber att, bool *isnull);
 /* One column: from the values once the row is taken apart, else by heap_getattr() without that. */
 extern Datum row_peek(RowReader *r, AttrNumber att, bool *isnull);
+/*
+ * A new version of old's row with the ncols columns cols (attribute numbers) set to values and
+ * nulls, formed as heap_modify_tuple_by_cols() forms it, and r made its reader: r's values are
+ * old's with the changes, so reading the new version takes nothing apart.  They point into old's
+ * row where they are not changed, so old's row must live as long as r is read.
+ */
+extern HeapTuple row_reader_changed(RowReader *r, RowReader *old, int ncols, const int *cols,
+									const Datum *values, const bool *nulls);
 /* Frees what a wide row took (nothing for the rest); the reader may not be read after. */
 extern void row_reader_done(RowReader *r);
 
