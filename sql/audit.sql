@@ -128,4 +128,62 @@ SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id 
 ALTER TABLE booking.attempt ALTER COLUMN id SET INCREMENT BY 64;
 SELECT count(*) = count(DISTINCT id) AS ids_distinct FROM booking.attempt;
 
+--
+-- how the rows are written follows the table: the engine keeps what it prepared for the direct
+-- way (the row type, the caller's name) and makes it again when the table or a role changes
+--
+DROP VIEW audit;
+INSERT INTO booking.resource (name, capacity) VALUES ('hall', 10), ('box x', 1), ('box y', 1);
+SELECT id AS hall FROM booking.resource WHERE name = 'hall' \gset
+CREATE ROLE regress_booking_clerk;
+GRANT USAGE ON SCHEMA booking TO regress_booking_clerk;
+GRANT SELECT ON booking.resource TO regress_booking_clerk;
+GRANT SELECT, INSERT, UPDATE, DELETE ON booking.booking TO regress_booking_clerk;
+SET ROLE regress_booking_clerk;
+SELECT ok FROM booking.book_slot(:hall, 1, holder => 'pia');
+RESET ROLE;
+ALTER ROLE regress_booking_clerk RENAME TO regress_booking_teller;
+SET ROLE regress_booking_teller;
+SELECT ok FROM booking.book_slot(:hall, 1, holder => 'rob');
+RESET ROLE;
+SELECT ok FROM booking.book_slot(:hall, 1, holder => 'sid');
+SELECT holder, role FROM booking.attempt WHERE holder IN ('pia', 'rob', 'sid') ORDER BY id;
+DROP OWNED BY regress_booking_teller;
+DROP ROLE regress_booking_teller;
+-- a column's type changed, its name kept: still the direct way, in the new row type
+ALTER TABLE booking.attempt ALTER COLUMN reason TYPE varchar(20);
+SELECT ok, reason FROM booking.book_slot(:hall, 99, holder => 'tom');
+SELECT holder, reason, pg_typeof(reason) AS type FROM booking.attempt WHERE holder = 'tom';
+ALTER TABLE booking.attempt ALTER COLUMN reason TYPE text;
+-- a trigger of the DBA's: every row goes through an INSERT statement and fires it, a group's
+-- rows each; dropped, the direct way again
+CREATE TABLE public.attempt_seen (n serial, holder text, action text, ok boolean);
+CREATE FUNCTION public.attempt_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO public.attempt_seen (holder, action, ok) VALUES (NEW.holder, NEW.action, NEW.ok);
+	RETURN NEW;
+END $$;
+CREATE TRIGGER attempt_seen AFTER INSERT ON booking.attempt
+	FOR EACH ROW EXECUTE FUNCTION public.attempt_seen();
+SELECT count(*) FILTER (WHERE ok) AS booked
+  FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'box _' ORDER BY id),
+                         holder => 'una');
+SELECT ok, reason FROM booking.book_slot(:hall, 99, holder => 'val');
+DROP TRIGGER attempt_seen ON booking.attempt;
+SELECT ok FROM booking.book_slot(:hall, 1, holder => 'wes');
+SELECT holder, action, ok FROM public.attempt_seen ORDER BY n;
+SELECT holder, action, ok, reason FROM booking.attempt WHERE holder IN ('una', 'val', 'wes') ORDER BY id;
+DROP TABLE public.attempt_seen;
+DROP FUNCTION public.attempt_seen();
+-- an index of the DBA's: the statement way keeps it filled
+CREATE INDEX attempt_holder_probe ON booking.attempt (holder);
+SELECT ok FROM booking.book_slot(:hall, 1, holder => 'xia');
+SET enable_seqscan = off;
+SELECT holder, action FROM booking.attempt WHERE holder = 'xia';
+RESET enable_seqscan;
+DROP INDEX booking.attempt_holder_probe;
+SELECT ok FROM booking.book_slot(:hall, 1, holder => 'yan');
+SELECT holder, action FROM booking.attempt WHERE holder IN ('xia', 'yan') ORDER BY id;
+SELECT count(*) = count(DISTINCT id) AS ids_distinct FROM booking.attempt;
+
 SELECT * FROM booking.verify();

@@ -55,6 +55,23 @@ static SPIPlanPtr attempt_plan = NULL;
 static Oid	attempt_relid = InvalidOid;
 static Oid	attempt_seqid = InvalidOid;
 
+/*
+ * The slots the rows are built in on the direct way, kept between calls: a copy of the table's
+ * row type (not the relcache's, which a slot kept past the transaction must not pin) and as
+ * many virtual slots as the largest call needed, in TopMemoryContext.  Marked stale when the
+ * table changes and made again by the next call, never freed from inside a callback (a call
+ * may be using them).
+ */
+static TupleDesc attempt_desc = NULL;
+static TupleTableSlot **attempt_slots = NULL;
+static int	nattempt_slots = 0;
+static bool attempt_slots_stale = false;
+
+/* The current user's name, as the rows' role; forgotten when a role changes. */
+static Oid	role_oid = InvalidOid;
+static Datum role_name = (Datum) 0;
+static bool role_stale = false;
+
 static void
 attempt_relcache_callback(Datum arg, Oid relid)
 {
@@ -62,7 +79,14 @@ attempt_relcache_callback(Datum arg, Oid relid)
 	{
 		attempt_relid = InvalidOid;
 		attempt_seqid = InvalidOid;
+		attempt_slots_stale = true;
 	}
+}
+
+static void
+role_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	role_stale = true;
 }
 
 static void audit_xact_callback(XactEvent event, void *arg);
@@ -73,6 +97,7 @@ void
 audit_init(void)
 {
 	CacheRegisterRelcacheCallback(attempt_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, role_syscache_callback, (Datum) 0);
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 }
@@ -229,6 +254,62 @@ insert_with_statement(Relation rel, Datum *values, bool *nulls)
 	SPI_finish();
 }
 
+/* The current user's name as a text datum, looked up again only when it or a role changed. */
+static Datum
+current_role_name(void)
+{
+	Oid			user = GetUserId();
+
+	if (role_stale || user != role_oid)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		if (role_name != (Datum) 0)
+			pfree(DatumGetPointer(role_name));
+		role_name = (Datum) 0;
+		role_oid = InvalidOid;
+		role_stale = false;
+		role_name = CStringGetTextDatum(GetUserNameFromId(user, false));
+		role_oid = user;
+		MemoryContextSwitchTo(old);
+	}
+	return role_name;
+}
+
+/* At least n slots for rows of rel (plain, as attempt_is_plain() found it). */
+static TupleTableSlot **
+attempt_slots_for(Relation rel, int n)
+{
+	MemoryContext old;
+
+	if (attempt_slots_stale)
+	{
+		int			i;
+
+		for (i = 0; i < nattempt_slots; i++)
+			ExecDropSingleTupleTableSlot(attempt_slots[i]);
+		if (attempt_slots != NULL)
+			pfree(attempt_slots);
+		if (attempt_desc != NULL)
+			FreeTupleDesc(attempt_desc);
+		attempt_slots = NULL;
+		nattempt_slots = 0;
+		attempt_desc = NULL;
+		attempt_slots_stale = false;
+	}
+	if (nattempt_slots >= n)
+		return attempt_slots;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (attempt_desc == NULL)
+		attempt_desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	attempt_slots = attempt_slots == NULL ? palloc(sizeof(TupleTableSlot *) * n) :
+		repalloc(attempt_slots, sizeof(TupleTableSlot *) * n);
+	while (nattempt_slots < n)
+		attempt_slots[nattempt_slots++] = MakeSingleTupleTableSlot(attempt_desc, &TTSOpsVirtual);
+	MemoryContextSwitchTo(old);
+	return attempt_slots;
+}
+
 /*
  * Rows given while the caller defers them (audit_defer()), kept until it ends: the records
  * point into the caller's memory, which lives that long.
@@ -275,15 +356,14 @@ write_attempts(const AttemptRecord *recs, int n)
 	}
 
 	attempt_ids_start(&ids, seqid);
-	/* the rows of one call share their role: its name looked up once */
-	role = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	/* the rows share their role, the current user's name */
+	role = current_role_name();
 	if (attempt_is_plain(rel))
 	{
-		TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * n);
+		TupleTableSlot **slots = attempt_slots_for(rel, n);
 
 		for (i = 0; i < n; i++)
 		{
-			slots[i] = table_slot_create(rel, NULL);
 			ExecClearTuple(slots[i]);
 			attempt_values(&recs[i], &ids, role, slots[i]->tts_values, slots[i]->tts_isnull);
 			ExecStoreVirtualTuple(slots[i]);
@@ -292,9 +372,9 @@ write_attempts(const AttemptRecord *recs, int n)
 			simple_table_tuple_insert(rel, slots[0]);
 		else
 			table_multi_insert(rel, slots, n, GetCurrentCommandId(true), 0, NULL);
+		/* what the insert made of each slot (a materialized copy) is freed now */
 		for (i = 0; i < n; i++)
-			ExecDropSingleTupleTableSlot(slots[i]);
-		pfree(slots);
+			ExecClearTuple(slots[i]);
 	}
 	else
 	{
