@@ -56,11 +56,14 @@ static Oid	attempt_relid = InvalidOid;
 static Oid	attempt_seqid = InvalidOid;
 
 /*
- * The slots the rows are built in on the direct way, kept between calls: a copy of the table's
- * row type (not the relcache's, which a slot kept past the transaction must not pin) and as
- * many virtual slots as the largest call needed, in TopMemoryContext.  Marked stale when the
- * table changes and made again by the next call, never freed from inside a callback (a call
- * may be using them).
+ * The slots the rows go into the table from on the direct way, kept between calls: a copy of the
+ * table's row type (not the relcache's, which a slot kept past the transaction must not pin) and
+ * as many slots as the largest call needed, in TopMemoryContext.  Each row is formed in its
+ * slot's memory and owned by the slot, so that the insert takes it as it is (a virtual slot's
+ * values would be copied into the slot and then formed into a row again), and a row left in a
+ * slot by a failed call is freed by the slot's next use.  Marked stale when the table changes
+ * and made again by the next call, never freed from inside a callback (a call may be using
+ * them).
  */
 static TupleDesc attempt_desc = NULL;
 static TupleTableSlot **attempt_slots = NULL;
@@ -305,7 +308,7 @@ attempt_slots_for(Relation rel, int n)
 	attempt_slots = attempt_slots == NULL ? palloc(sizeof(TupleTableSlot *) * n) :
 		repalloc(attempt_slots, sizeof(TupleTableSlot *) * n);
 	while (nattempt_slots < n)
-		attempt_slots[nattempt_slots++] = MakeSingleTupleTableSlot(attempt_desc, &TTSOpsVirtual);
+		attempt_slots[nattempt_slots++] = MakeSingleTupleTableSlot(attempt_desc, &TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
 	return attempt_slots;
 }
@@ -364,15 +367,21 @@ write_attempts(const AttemptRecord *recs, int n)
 
 		for (i = 0; i < n; i++)
 		{
+			MemoryContext old;
+			HeapTuple	tuple;
+
 			ExecClearTuple(slots[i]);
-			attempt_values(&recs[i], &ids, role, slots[i]->tts_values, slots[i]->tts_isnull);
-			ExecStoreVirtualTuple(slots[i]);
+			attempt_values(&recs[i], &ids, role, values, nulls);
+			old = MemoryContextSwitchTo(slots[i]->tts_mcxt);
+			tuple = heap_form_tuple(slots[i]->tts_tupleDescriptor, values, nulls);
+			MemoryContextSwitchTo(old);
+			ExecStoreHeapTuple(tuple, slots[i], true);
 		}
 		if (n == 1)
 			simple_table_tuple_insert(rel, slots[0]);
 		else
 			table_multi_insert(rel, slots, n, GetCurrentCommandId(true), 0, NULL);
-		/* what the insert made of each slot (a materialized copy) is freed now */
+		/* the rows are freed now */
 		for (i = 0; i < n; i++)
 			ExecClearTuple(slots[i]);
 	}

@@ -311,6 +311,20 @@ find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapsh
 }
 
 /*
+ * Forms the new version of a resource row from the values set in the slot and keeps it there,
+ * owned by the slot: the update takes it as it is, where a virtual slot's values would be
+ * copied once into the slot and then again into the row the update writes.
+ */
+static void
+store_new_version(TupleTableSlot *slot)
+{
+	HeapTuple	tuple = heap_form_tuple(slot->tts_tupleDescriptor, slot->tts_values,
+										slot->tts_isnull);
+
+	ExecStoreHeapTuple(tuple, slot, true);
+}
+
+/*
  * The hold slot of the resource's new version (values, isnull: its columns, the counter already
  * changed by delta from before).  A hold that starts to take spots goes in where the slot is
  * empty, names this row already, or names a row that cannot be a hold here any more because
@@ -446,7 +460,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("integer out of range")));
-			fresh = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+			fresh = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 			ExecClearTuple(fresh);
 			/* the row as read above (row_read() took it apart), with the new count */
 			memcpy(fresh->tts_values, row.values, sizeof(Datum) * desc->natts);
@@ -454,7 +468,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 			fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
 			slot_write(pair, slot, resource_id, delta, DatumGetInt32(cntd), fresh->tts_values,
 					   fresh->tts_isnull);
-			ExecStoreVirtualTuple(fresh);
+			store_new_version(fresh);
 			res = table_tuple_update(rel, &tid, fresh, GetCurrentCommandId(true), snapshot,
 									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
 			if (res == TM_Ok)
@@ -526,13 +540,13 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("integer out of range")));
-		fresh = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+		fresh = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 		ExecClearTuple(fresh);
 		memcpy(fresh->tts_values, locked->tts_values, sizeof(Datum) * desc->natts);
 		memcpy(fresh->tts_isnull, locked->tts_isnull, sizeof(bool) * desc->natts);
 		fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
 		slot_write(pair, slot, resource_id, delta, cnt, fresh->tts_values, fresh->tts_isnull);
-		ExecStoreVirtualTuple(fresh);
+		store_new_version(fresh);
 
 		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
 		rowhint_note_update(rel, resource_id, &fresh->tts_tid, update_indexes);
