@@ -270,3 +270,27 @@ SELECT count(*) AS confirmed
 FROM many_holds m, LATERAL booking.confirm(m.booking_id, m.hold_token) c
 WHERE c.status = 'confirmed';
 SELECT * FROM booking.verify();
+
+-- A hold's length is judged before its room, wherever it is read: a hold longer than max_hold
+-- is 22023 on a full pool resource (where the admission reads max_hold with the counter) and on a
+-- timeline (read apart), never a refusal or a waiting row; a hold that fits is refused or waits
+INSERT INTO booking.resource (name, capacity, max_hold) VALUES ('kiosk', 1, '1 hour')
+RETURNING id AS kiosk \gset
+SELECT ok, status FROM booking.book_slot(:kiosk, 1, holder => 'kim');
+SELECT count(*) AS attempts_before FROM booking.attempt \gset
+SELECT * FROM booking.book_slot(:kiosk, 1, holder => 'lou', hold => '2 hours', waitlist => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM booking.book_slot(:kiosk, 1, holder => 'lou', hold => '2 hours');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ok, reason FROM booking.book_slot(:kiosk, 1, holder => 'lou', hold => '30 minutes');
+SELECT ok, status, waitlist_position
+FROM booking.book_slot(:kiosk, 1, holder => 'lou', hold => '30 minutes', waitlist => true);
+SELECT count(*) - :attempts_before AS new_attempts FROM booking.attempt;
+UPDATE booking.resource SET max_hold = '1 hour' WHERE id = :studio;
+SELECT * FROM booking.book_slot(:studio, 1, '[2031-01-01 10:00, 2031-01-01 11:00)', holder => 'lou',
+                                hold => '2 hours');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ok, status FROM booking.book_slot(:studio, 1, '[2031-01-01 10:00, 2031-01-01 11:00)',
+                                         holder => 'lou', hold => '1 hour');
+SELECT holder, status FROM booking.booking WHERE holder = 'lou' ORDER BY id;
+SELECT * FROM booking.verify();

@@ -138,4 +138,31 @@ SELECT ok FROM booking.book_slot(1, holder => 'hal');
 SELECT holder, resource_id, spots, status FROM booking.booking ORDER BY id;
 SELECT name, capacity, spots_reserved FROM booking.resource ORDER BY id;
 
+
+-- A lock taken in a savepoint that is rolled back goes with it, and the next admission on that
+-- resource in the same transaction takes it again (the engine remembers the locks it holds, to
+-- skip asking twice, and forgets those of an aborted subtransaction, nested ones too); one taken
+-- before the savepoint, or in one released, stays
+BEGIN;
+SELECT ok FROM booking.book_slot(4294967298, holder => 'ivy');
+SAVEPOINT s1;
+SELECT ok FROM booking.book_slot(1, holder => 'ivy');
+SELECT * FROM my_locks;
+ROLLBACK TO SAVEPOINT s1;
+SELECT * FROM my_locks;
+SELECT ok FROM booking.book_slot(1, holder => 'ivy');
+SELECT * FROM my_locks;
+ROLLBACK;
+BEGIN;
+SAVEPOINT outer_sp;
+SAVEPOINT inner_sp;
+SELECT count(*) AS rows_of_ivy FROM booking.book_many(ARRAY[1, 4294967298], holder => 'ivy');
+RELEASE SAVEPOINT inner_sp;
+SELECT * FROM my_locks;
+ROLLBACK TO SAVEPOINT outer_sp;
+SELECT * FROM my_locks;
+SELECT count(*) AS rows_of_ivy FROM booking.book_many(ARRAY[4294967298, 1], holder => 'ivy');
+SELECT * FROM my_locks;
+ROLLBACK;
+
 SELECT * FROM booking.verify();

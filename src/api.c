@@ -414,7 +414,10 @@ insert_directly(BookingPair *pair, SoftAdmission *soft, const DirectBooking *row
 	volatile bool done = false;
 
 	if (soft != NULL)
+	{
 		engine_soft_arm(soft, pair->child_relid);
+		soft->hold = row->hold;
+	}
 	PG_TRY();
 	{
 		done = direct_insert_booking(pair, row, inserted, booking_id, status);
@@ -716,7 +719,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 						 " idempotency_key, status, expires_at, hold_token_digest)"
 						 " VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8) RETURNING id, status",
 						 8, types);
-		hold_check_length(&resource_id, 1, PG_GETARG_DATUM(4), &expires_at);
+		expires_at = hold_expiry(PG_GETARG_DATUM(4));
 		hold_token = hold_token_new(&args[7]);
 		args[6] = expires_at;
 	}
@@ -743,6 +746,7 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	row.meta = args[4];
 	row.meta_null = nulls[4] == 'n';
 	row.group_id = 0;
+	row.hold = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 	if (!insert_directly(pair, &soft, &row, &inserted, &booking_id, &status))
 	{
 		ret = insert_softly(pair, &soft, plan, args, nulls);
@@ -761,6 +765,9 @@ booking_book_slot(PG_FUNCTION_ARGS)
 	}
 	if (!inserted && !soft.refused)
 		elog(ERROR, "the booking row was skipped by another trigger on %s", pair->child_sql);
+	/* a hold's length, where the admission did not judge it: an error before any refusal */
+	if (!PG_ARGISNULL(4) && !(inserted && soft.holds_judged == 1))
+		hold_check_length(&resource_id, 1, PG_GETARG_DATUM(4));
 
 	/*
 	 * No room: the request waits, where the call or else the resource says it may; not for more

@@ -65,7 +65,9 @@ extern void result_outcome(FunctionCallInfo fcinfo, struct BookingPair *pair,
 
 /* holds.c */
 extern Datum hold_token_new(Datum *digest);
-extern void hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at);
+extern Datum hold_expiry(Datum hold);
+extern void hold_judge_length(int64 resource_id, Datum hold, Datum max_hold);
+extern void hold_check_length(const int64 *ids, int n, Datum hold);
 extern void hold_check_direct(struct BookingPair *pair, Relation rel,
 							  const struct RowClaim *old_claim, const struct RowClaim *new_claim,
 							  HeapTuple newtup);

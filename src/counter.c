@@ -48,6 +48,7 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "api.h"
 #include "counter.h"
 #include "engine.h"
 #include "holder_limits.h"
@@ -361,7 +362,7 @@ slot_write(BookingPair *pair, HoldSlot *slot, int64 resource_id, int32 delta, in
 static CounterOutcome
 apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bool conditional,
 			 int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc,
-			 bool stop_if_waiting, HoldSlot *slot)
+			 bool stop_if_waiting, Datum hold, bool *hold_judged, HoldSlot *slot)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snapshot;
@@ -386,6 +387,20 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 	}
 	row_reader_init(&row, found, desc);
 	*is_timeline = row_is_timeline(pair, &row);
+
+	/*
+	 * A hold asked for through the API is no longer than the resource's max_hold (holds.c),
+	 * judged here where the row is read anyway, before anything else: an error, not a refusal.
+	 */
+	if (hold != (Datum) 0 && pair->max_hold_att != InvalidAttrNumber)
+	{
+		bool		no_max;
+		Datum		max_hold = row_read(&row, pair->max_hold_att, &no_max);
+
+		if (!no_max)
+			hold_judge_length(resource_id, hold, max_hold);
+		*hold_judged = true;
+	}
 
 	/*
 	 * Rows waiting there go first (the caller asks the waitlist, then calls again).  A row put
@@ -573,11 +588,14 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
  * statement way needs it).  Returns the outcome, with the figures after the change or as they
  * stand when refused, and whether the resource is a timeline resource (whose capacity the
  * counter does not measure: the caller must not have asked for a conditional change then).
+ * With a hold (an interval, or 0), the length of a hold asked for through the API is judged
+ * against the resource's max_hold where the row is read (22023 beyond it; *hold_judged then
+ * says it was; the statement way leaves that to the caller).
  */
 CounterOutcome
 counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditional,
 			  int32 *capacity, int32 *reserved, bool *is_timeline, const HolderCheck *hc,
-			  bool stop_if_waiting, HoldSlot *slot)
+			  bool stop_if_waiting, Datum hold, bool *hold_judged, HoldSlot *slot)
 {
 	Relation	rel = table_open(pair->parent_relid, RowExclusiveLock);
 	CounterOutcome outcome;
@@ -587,7 +605,7 @@ counter_apply(BookingPair *pair, int64 resource_id, int32 delta, bool conditiona
 	*is_timeline = false;
 	if (parent_is_plain(pair, rel))
 		outcome = apply_direct(pair, rel, resource_id, delta, conditional, capacity, reserved,
-							   is_timeline, hc, stop_if_waiting, slot);
+							   is_timeline, hc, stop_if_waiting, hold, hold_judged, slot);
 	else if (stop_if_waiting)
 		outcome = COUNTER_WAITING;	/* the statement does not read the count: ask the waitlist */
 	else

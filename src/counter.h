@@ -61,7 +61,8 @@ extern RowLockOutcome counter_read_values(BookingPair *pair, const int64 *resour
 extern CounterOutcome counter_apply(BookingPair *pair, int64 resource_id, int32 delta,
 									bool conditional, int32 *capacity, int32 *reserved,
 									bool *is_timeline, const struct HolderCheck *hc,
-									bool stop_if_waiting, HoldSlot *slot);
+									bool stop_if_waiting, Datum hold, bool *hold_judged,
+									HoldSlot *slot);
 /*
  * Whether rows may wait on a resource, as of now: false only when its count of waitlisted rows
  * (the parent's waiting column) says none; true where the pair keeps no count.

@@ -39,6 +39,7 @@ typedef struct DirectBooking
 	Datum		meta;
 	bool		meta_null;
 	int64		group_id;		/* book_many()'s group, or 0 */
+	Datum		hold;			/* a hold's length as asked, for the admission to judge, or 0 */
 } DirectBooking;
 
 /*

@@ -340,11 +340,12 @@ engine_expire_holds(BookingPair *pair, int64 resource_id, int32 max)
 
 /*
  * Takes spots on one pool resource whose advisory lock the caller holds.  Changes the counter
- * only when the spots fit.
+ * only when the spots fit.  hold: the length of a hold asked for through the API, or 0, judged
+ * against the resource's max_hold as its row is read (result->hold_judged).
  */
 static AdmitOutcome
 take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const HolderCheck *hc,
-		   AdmitResult *result)
+		   Datum hold, AdmitResult *result)
 {
 	CounterOutcome outcome;
 	bool		is_timeline;
@@ -363,7 +364,7 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	 * asked at all, which is the common case.
 	 */
 	outcome = counter_apply(pair, resource_id, spots, true, &result->capacity, &result->reserved,
-							&is_timeline, hc, fresh, &result->slot);
+							&is_timeline, hc, fresh, hold, &result->hold_judged, &result->slot);
 	if (outcome == COUNTER_WAITING)
 	{
 		if (queue_first_waiting(pair, resource_id, &waiting) && waitlist_auto_promote(resource_id))
@@ -378,7 +379,8 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 			}
 		}
 		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
-								&result->reserved, &is_timeline, hc, false, &result->slot);
+								&result->reserved, &is_timeline, hc, false, hold,
+								&result->hold_judged, &result->slot);
 	}
 	if (outcome != COUNTER_NO_ROW && is_timeline)
 		report_missing_range(pair, resource_id);
@@ -386,7 +388,8 @@ take_spots(BookingPair *pair, int64 resource_id, int32 spots, bool fresh, const 
 	{
 		/* room was held by holds whose time had passed: they are expired now, decide again */
 		outcome = counter_apply(pair, resource_id, spots, true, &result->capacity,
-								&result->reserved, &is_timeline, hc, false, &result->slot);
+								&result->reserved, &is_timeline, hc, false, hold,
+								&result->hold_judged, &result->slot);
 	}
 	switch (outcome)
 	{
@@ -424,7 +427,7 @@ shift_counter(BookingPair *pair, int64 resource_id, int32 delta, HoldSlot *slot)
 	bool		is_timeline;
 
 	(void) counter_apply(pair, resource_id, delta, false, &capacity, &reserved, &is_timeline,
-						 NULL, false, slot);
+						 NULL, false, (Datum) 0, NULL, slot);
 	return is_timeline;
 }
 
@@ -764,7 +767,8 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		/* more spots, or another holder (whose limit counts): admitted; fewer: given back */
 		if (delta > 0 || hc != NULL)
 		{
-			outcome = take_spots(pair, new_claim->resource_id, Max(delta, 0), false, hc, result);
+			outcome = take_spots(pair, new_claim->resource_id, Max(delta, 0), false, hc, (Datum) 0,
+								 result);
 			if (outcome == ADMIT_OK && delta < 0)
 				(void) shift_counter(pair, new_claim->resource_id, delta, &result->slot);
 		}
@@ -777,11 +781,13 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 		if (old_claim->resource_id < new_claim->resource_id)
 		{
 			give_back(pair, old_claim, &result->slot);
-			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc, result);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc,
+								 (Datum) 0, result);
 		}
 		else
 		{
-			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc, result);
+			outcome = take_spots(pair, new_claim->resource_id, new_claim->spots, false, hc,
+								 (Datum) 0, result);
 			if (outcome == ADMIT_OK)
 				give_back(pair, old_claim, &result->slot);
 		}
@@ -793,7 +799,8 @@ engine_change(BookingPair *pair, const RowClaim *old_claim, const RowClaim *new_
 	}
 	else if (has)
 		outcome = take_spots(pair, new_claim->resource_id, new_claim->spots,
-							 old_claim == NULL && new_claim->by_api, hc, result);
+							 old_claim == NULL && new_claim->by_api, hc,
+							 old_claim == NULL ? new_claim->api_hold : (Datum) 0, result);
 	else
 		give_back(pair, old_claim, &result->slot);
 

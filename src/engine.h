@@ -44,6 +44,8 @@ typedef struct RowClaim
 	bool		waiting;		/* a waiting row (status waitlisted) */
 	bool		has_expiry;		/* with an expires_at */
 	TimestampTz expires;		/* that expires_at */
+	Datum		api_hold;		/* a by_api hold: its length as asked, judged against the resource's
+								 * max_hold where the admission reads its row; or 0 */
 } RowClaim;
 
 /* The state of a resource when a decision was made. */
@@ -62,6 +64,7 @@ typedef struct AdmitResult
 	int64		waiting_id;		/* ADMIT_QUEUED: the first row waiting */
 	HoldSlot	slot;			/* the resources' hold slots: slot.taken says the new row's hold
 								 * went into its resource's (queue_sync() then lists it nowhere else) */
+	bool		hold_judged;	/* the claim's api_hold was judged against max_hold (and fits) */
 } AdmitResult;
 
 /*
@@ -84,6 +87,8 @@ typedef struct SoftAdmission
 	int			maxrows;
 	int64	   *resource_ids;	/* each one's resource ... */
 	int32	   *available;		/* ... and the spots left there after it */
+	Datum		hold;			/* the hold's length as asked, set by the caller once armed; or 0 */
+	int			holds_judged;	/* rows whose hold the admission judged against max_hold */
 } SoftAdmission;
 
 extern AdmitOutcome engine_change(BookingPair *pair, const RowClaim *old_claim,

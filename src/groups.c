@@ -50,6 +50,7 @@ insert_group_directly(BookingPair *pair, SoftAdmission *soft, int n, const int64
 	if (di == NULL)
 		return false;
 	engine_soft_arm_group(soft, pair->child_relid, row->group_id, n);
+	soft->hold = row->hold;
 	PG_TRY();
 	{
 		int			i;
@@ -107,7 +108,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	TupleDesc	result_desc;
 	Tuplestorestate *store;
-	Datum		expires_at = (Datum) 0;
+	volatile Datum expires_at = (Datum) 0;
 	volatile Datum hold_token = (Datum) 0;
 	Datum		digest = (Datum) 0;
 	int64		group_id;
@@ -172,7 +173,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 	{
 		/* one hold for the group: the same expiry and token on every row */
-		hold_check_length(ids, n, PG_GETARG_DATUM(4), &expires_at);
+		expires_at = hold_expiry(PG_GETARG_DATUM(4));
 		hold_token = hold_token_new(&digest);
 	}
 	/* a group id from the bookings' own id sequence, so that no booking id is ever one */
@@ -238,6 +239,7 @@ booking_book_many(PG_FUNCTION_ARGS)
 		row.meta = args[4];
 		row.meta_null = nulls[4] == 'n';
 		row.group_id = group_id;
+		row.hold = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 		direct = insert_group_directly(pair, &soft, n, ids, &row, booking_ids, statuses);
 		if (!direct)
 		{
@@ -246,6 +248,9 @@ booking_book_many(PG_FUNCTION_ARGS)
 				elog(ERROR, "inserting the bookings failed: %s", SPI_result_code_string(ret));
 		}
 		judged = soft.nrows;
+		/* the hold's length, where the admission did not judge it: an error before a refusal */
+		if (!PG_ARGISNULL(4) && (soft.refused || soft.holds_judged != n))
+			hold_check_length(ids, n, PG_GETARG_DATUM(4));
 		for (r = 0; r < (uint64) soft.nrows; r++)
 			for (i = 0; i < n; i++)
 				if (ids[i] == soft.resource_ids[r])

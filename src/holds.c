@@ -176,14 +176,42 @@ report_too_long(int64 resource_id, Datum life, Datum max_hold)
 					   DatumGetCString(DirectFunctionCall1(interval_out, max_hold)))));
 }
 
+/* A hold's expiry, now() + hold, once hold is known to be positive (22023). */
+Datum
+hold_expiry(Datum hold)
+{
+	if (!interval_positive(hold))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hold must be a positive interval"),
+				 errdetail("hold is %s.", DatumGetCString(DirectFunctionCall1(interval_out, hold)))));
+	return DirectFunctionCall2(timestamptz_pl_interval,
+							   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+							   hold);
+}
+
 /*
- * book_slot()'s and book_many()'s check of a hold's length: positive (22023), within the
- * max_hold of every resource in ids (22023 naming the first, in the order given, that it
- * exceeds; P0002 for the first that does not exist).  One look-up for all of them.  Sets
- * *expires_at to now() + hold.  The caller is connected to SPI.
+ * The rule on the length of book_slot()'s and book_many()'s holds: 22023 where hold is longer
+ * than max_hold, the max_hold of resource_id.  The admission applies it where it reads the
+ * resource's row (counter.c), hold_check_length() where it could not.
  */
 void
-hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
+hold_judge_length(int64 resource_id, Datum hold, Datum max_hold)
+{
+	if (DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold)))
+		report_too_long(resource_id, hold, max_hold);
+}
+
+/*
+ * book_slot()'s and book_many()'s check of a hold's length against the max_hold of every
+ * resource in ids: 22023 naming the first, in the order given, that it exceeds; P0002 for the
+ * first that does not exist.  One look-up for all of them.  The calls run it after their rows
+ * where the admission did not judge every one of them (a refusal, a timeline resource, a
+ * resource table a statement must write): so a hold too long is an error before any refusal,
+ * as if judged first.  The caller is connected to SPI.
+ */
+void
+hold_check_length(const int64 *ids, int n, Datum hold)
 {
 	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
 	Oid			types[1] = {INT8ARRAYOID};
@@ -196,15 +224,6 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 	uint64		j;
 	int			i;
 	int			ret;
-
-	if (!interval_positive(hold))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hold must be a positive interval"),
-				 errdetail("hold is %s.", DatumGetCString(DirectFunctionCall1(interval_out, hold)))));
-	*expires_at = DirectFunctionCall2(timestamptz_pl_interval,
-									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-									  hold);
 
 	/* the rows read straight through the table AM, as the engine reads them (counter.c) */
 	if (pair->max_hold_att != InvalidAttrNumber)
@@ -222,8 +241,8 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 			{
 				if (i == missing)
 					report_missing(ids[i]);
-				if (!no_max[i] && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_hold[i])))
-					report_too_long(ids[i], hold, max_hold[i]);
+				if (!no_max[i])
+					hold_judge_length(ids[i], hold, max_hold[i]);
 			}
 			return;
 		}
@@ -250,8 +269,8 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
 			;
 		if (j == nfound)
 			report_missing(ids[i]);
-		if (!no_max[j] && DatumGetBool(DirectFunctionCall2(interval_gt, hold, max_holds[j])))
-			report_too_long(ids[i], hold, max_holds[j]);
+		if (!no_max[j])
+			hold_judge_length(ids[i], hold, max_holds[j]);
 	}
 }
 
@@ -261,7 +280,8 @@ hold_check_length(const int64 *ids, int n, Datum hold, Datum *expires_at)
  * extend() are: where the resource has one, the hold must have an expiry, and its whole life must
  * stay within it (22023).  The life runs from created_at, as extend() counts it; for a row that
  * becomes held by this UPDATE (a waiting row promoted into a hold), from now.  Nothing is checked
- * for book_slot()'s and book_many()'s own rows (hold_check_length() judged them), for the rows of
+ * for book_slot()'s and book_many()'s own rows (judged on their hold as asked, by the admission or
+ * hold_check_length()), for the rows of
  * a COPY (a bulk load, such as a restore: the limit is a policy on new requests, like min_notice),
  * or for an UPDATE that leaves a hold's resource and keeps or shortens its expiry.
  */

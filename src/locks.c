@@ -22,8 +22,12 @@
 #include "locks.h"
 
 /*
- * When this transaction took the locks it took last (a ring of the newest): the clock that its
- * judgements on those resources go by (lock_judgement_time()).
+ * The locks this transaction took last (a ring of the newest), each with the time it was taken
+ * (the clock its judgements on that resource go by: lock_judgement_time()) and the
+ * subtransaction that took it.  A lock found here is held and is not asked for again: an
+ * admission takes the lock of a resource that book_many(), confirm() or cancel() took a moment
+ * before, and the lock manager's look-up each time costs more than this one.  A subtransaction
+ * that aborts lets go of the locks it took, and leaves the ring with them.
  */
 #define HELD_RING 64
 
@@ -32,6 +36,7 @@ typedef struct HeldLock
 	int32		pair_id;
 	int64		resource_id;
 	TimestampTz taken_at;
+	SubTransactionId subid;
 } HeldLock;
 
 static HeldLock held[HELD_RING];
@@ -46,21 +51,63 @@ locks_xact_callback(XactEvent event, void *arg)
 		nheld = 0;
 }
 
+/*
+ * A subtransaction that aborts releases the locks taken in it and in the subtransactions it
+ * started (every subid from its own up, since it is still open): the ring forgets them, the
+ * newest first, down to the first one taken before it.  (One taken before it, still held, may
+ * sit behind one it took; the ring then forgets that too, which only costs a look-up later.)
+ */
+static void
+locks_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+	int			oldest = Max(nheld - HELD_RING, 0);
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	for (i = oldest; i < nheld; i++)
+		if (held[i % HELD_RING].subid >= mySubid)
+		{
+			nheld = i;
+			break;
+		}
+}
+
 void
 locks_init(void)
 {
 	RegisterXactCallback(locks_xact_callback, NULL);
+	RegisterSubXactCallback(locks_subxact_callback, NULL);
+}
+
+/* The ring's entry for a resource's lock, taken in this transaction and still held; or NULL. */
+static HeldLock *
+held_lock(BookingPair *pair, int64 resource_id)
+{
+	int			i;
+
+	for (i = nheld - 1; i >= 0 && i >= nheld - HELD_RING; i--)
+	{
+		HeldLock   *h = &held[i % HELD_RING];
+
+		if (h->resource_id == resource_id && h->pair_id == pair->id)
+			return h;
+	}
+	return NULL;
 }
 
 /*
  * Takes the advisory lock of one resource for the rest of the transaction.  Taking it again in
- * the same transaction is cheap (the local lock table counts it) and never waits.
+ * the same transaction never waits; where the ring remembers it, it is not asked for at all.
  */
 void
 lock_resource(BookingPair *pair, int64 resource_id)
 {
 	LOCKTAG		tag;
 
+	if (held_lock(pair, resource_id) != NULL)
+		return;
 	SET_LOCKTAG_BOOKING(tag, pair->id, resource_id);
 	if (LockAcquire(&tag, ExclusiveLock, false, false) == LOCKACQUIRE_OK)
 	{
@@ -69,6 +116,7 @@ lock_resource(BookingPair *pair, int64 resource_id)
 		h->pair_id = pair->id;
 		h->resource_id = resource_id;
 		h->taken_at = GetCurrentTimestamp();
+		h->subid = GetCurrentSubTransactionId();
 	}
 }
 
@@ -84,16 +132,9 @@ lock_resource(BookingPair *pair, int64 resource_id)
 TimestampTz
 lock_judgement_time(BookingPair *pair, int64 resource_id)
 {
-	int			i;
+	HeldLock   *h = held_lock(pair, resource_id);
 
-	for (i = nheld - 1; i >= 0 && i >= nheld - HELD_RING; i--)
-	{
-		HeldLock   *h = &held[i % HELD_RING];
-
-		if (h->pair_id == pair->id && h->resource_id == resource_id)
-			return h->taken_at;
-	}
-	return GetCurrentTimestamp();
+	return h != NULL ? h->taken_at : GetCurrentTimestamp();
 }
 
 /*

@@ -147,6 +147,7 @@ row_claim(BookingPair *pair, Relation rel, RowReader *row, bool validate, RowCla
 	claim->has_range = false;
 	claim->is_block = false;
 	claim->by_api = false;
+	claim->api_hold = (Datum) 0;
 	claim->holder = NULL;
 	claim->held = false;
 	claim->has_expiry = false;
@@ -332,11 +333,15 @@ guard_insert(BookingPair *pair, Relation rel, HeapTuple tuple)
 	}
 	row_claim(pair, rel, &row, true, &new_claim);
 	new_claim.by_api = soft != NULL;
+	if (soft != NULL && new_claim.held)
+		new_claim.api_hold = soft->hold;
 	hold_check_direct(pair, rel, NULL, &new_claim, tuple);
 	outcome = engine_change(pair, NULL, &new_claim, &result);
 	if (soft != NULL)
 	{
 		soft->result = result;
+		if (result.hold_judged)
+			soft->holds_judged++;
 		if (soft->group_id != 0)
 		{
 			soft->resource_ids[soft->nrows] = new_claim.resource_id;
