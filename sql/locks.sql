@@ -165,4 +165,19 @@ SELECT count(*) AS rows_of_ivy FROM booking.book_many(ARRAY[4294967298, 1], hold
 SELECT * FROM my_locks;
 ROLLBACK;
 
+
+-- A group's hold confirmed changes no count: it takes no advisory lock; released, each row gives
+-- its spot back under its resource's lock
+INSERT INTO booking.resource (id, name, capacity) VALUES (7, 'stall', 2), (8, 'stand', 2);
+SELECT min(booking_id) AS cart, min(hold_token::text) AS cart_token
+FROM booking.book_many(ARRAY[8, 7], holder => 'joe', hold => '10 minutes') \gset
+BEGIN;
+SELECT status, resource_id FROM booking.confirm(:cart, :'cart_token') ORDER BY resource_id;
+SELECT * FROM my_locks;
+ROLLBACK;
+BEGIN;
+SELECT status, resource_id FROM booking.release(:cart, :'cart_token') ORDER BY resource_id;
+SELECT * FROM my_locks;
+COMMIT;
+
 SELECT * FROM booking.verify();

@@ -930,6 +930,8 @@ booking_cancel(PG_FUNCTION_ARGS)
 				SPI_finish();
 				return (Datum) 0;
 			}
+			/* the statement cancels the rows in any order: their locks first, ascending */
+			lock_resources(pair_by_id(BOOKING_OWN_PAIR), resources, nrows);
 			plan = cancel_group_plan;
 			args[0] = Int64GetDatum(group);
 		}

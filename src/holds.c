@@ -445,11 +445,15 @@ lock_hold(int64 booking_id, HoldRow *row)
 
 /*
  * A group is changed as one: locks the rows of a group that are held (or, with live, every
- * row still held, pending, confirmed or waiting) in the order of their resources, then those
- * resources' advisory locks, ascending as book_many() took them, so that the UPDATE that
- * follows changes them all at once and no two groups deadlock.  The group is group_id or, when
- * that is 0, the group of the booking member_id (*group_id is set to it).  Returns how many
- * rows, with their resources (ascending) in *resource_ids.  SPI connected.
+ * row still held, pending, confirmed or waiting) in the order of their resources.  The group is
+ * group_id or, when that is 0, the group of the booking member_id (*group_id is set to it).
+ * Returns how many rows, with their resources (ascending) in *resource_ids and the rows in the
+ * same order in *booking_ids.  The resources' advisory locks are the caller's to take, and only
+ * where a statement changes the rows next (lock_resources(), ascending as book_many() took
+ * them: the statement changes them in any order, and two groups must not wait on each other in
+ * a circle).  Changed straight through the table AM (direct.c), the rows go in this order, and
+ * each change takes what its admission needs as any write does: a pool hold confirmed takes
+ * nothing, a give-back its resource's lock, ascending.  SPI connected.
  */
 static SPIPlanPtr group_lock_plan[3];
 
@@ -477,7 +481,6 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 
 		if (done)
 		{
-			lock_resources(pair, ids, nrows);
 			*resource_ids = ids;
 			if (booking_ids != NULL)
 				*booking_ids = rows;
@@ -511,7 +514,6 @@ lock_group_rows(int64 *group_id, int64 member_id, bool live, int64 **resource_id
 	if (booking_ids != NULL)
 		*booking_ids = spi_int64_column(3, &n);
 	ids = spi_int64_column(1, &n);
-	lock_resources(pair_by_id(BOOKING_OWN_PAIR), ids, (int) n);
 	*resource_ids = ids;
 	return (int) n;
 }
@@ -641,8 +643,13 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 	if (!direct_update_bookings(pair_by_id(BOOKING_OWN_PAIR),
 								row.has_group ? group_rows : &booking_id,
 								row.has_group ? ngroup : 1, &how, store, &updated))
+	{
+		/* the statement changes a group's rows in any order: their locks first, ascending */
+		if (ngroup > 0)
+			lock_resources(pair_by_id(BOOKING_OWN_PAIR), group_resources, ngroup);
 		update_and_return(hold_update_plan(plans, set_clause, false, &row, args, nulls), args,
 						  nulls, store);
+	}
 	else if (updated < 1)
 		elog(ERROR, "updating the booking failed: no row");
 	SPI_finish();
@@ -719,6 +726,8 @@ booking_extend(PG_FUNCTION_ARGS)
 									 TimestampTzGetDatum(row.expires_at), by);
 	/* the hold's whole life within the max_hold of its resource, of every one for a group */
 	ngroup = lock_group(&row, &group_resources, NULL);
+	if (ngroup > 0)
+		lock_resources(pair_by_id(BOOKING_OWN_PAIR), group_resources, ngroup);
 	for (i = -1; i < ngroup; i++)
 	{
 		int64		rid = i < 0 ? row.resource_id : group_resources[i];
