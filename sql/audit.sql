@@ -128,6 +128,33 @@ SELECT id - :before AS after_last, action, holder FROM booking.attempt WHERE id 
 ALTER TABLE booking.attempt ALTER COLUMN id SET INCREMENT BY 64;
 SELECT count(*) = count(DISTINCT id) AS ids_distinct FROM booking.attempt;
 
+-- the rows of one call are formed once and copied with their own id, time, resource, spots,
+-- outcome, booking and status written over (src/audit.c): each row says what its booking is
+INSERT INTO booking.resource (name, capacity) VALUES ('lane a', 5), ('lane b', 5), ('lane c', 5);
+SELECT max(id) AS before FROM booking.attempt \gset
+SELECT min(booking_id) AS ray, min(hold_token::text) AS ray_token
+  FROM booking.book_many(ARRAY(SELECT id FROM booking.resource WHERE name LIKE 'lane _' ORDER BY id),
+                         holder => 'ray', hold => interval '5 minutes') \gset
+SELECT count(*) AS confirmed FROM booking.confirm(:ray, :'ray_token');
+SELECT a.action, a.holder, a.resource_id = b.resource_id AS same_resource, a.spots, a.ok,
+       a.status, a.booking_id = b.id AS same_booking, a.at <= clock_timestamp() AS at_set
+  FROM booking.attempt a JOIN booking.booking b ON b.id = a.booking_id
+ WHERE a.id > :before ORDER BY a.id;
+SELECT count(DISTINCT a.resource_id) AS resources, count(DISTINCT a.booking_id) AS bookings
+  FROM booking.attempt a WHERE a.id > :before;
+-- rows of one call that differ in a text column are formed each on its own: a group written
+-- directly, with two holders, cancelled as one
+SELECT max(id) AS before FROM booking.attempt \gset
+INSERT INTO booking.booking (resource_id, holder, group_id)
+SELECT id, CASE WHEN name = 'lane a' THEN 'tia' ELSE 'uma' END, 999999
+  FROM booking.resource WHERE name IN ('lane a', 'lane b');
+SELECT max(id) AS before FROM booking.attempt \gset
+SELECT count(*) AS cancelled FROM booking.cancel((SELECT min(id) FROM booking.booking WHERE group_id = 999999),
+                                                 whole_group => true);
+SELECT a.action, a.holder, a.booking_id = b.id AS same_booking, b.holder AS booking_holder, a.status
+  FROM booking.attempt a JOIN booking.booking b ON b.id = a.booking_id
+ WHERE a.id > :before ORDER BY a.id;
+
 --
 -- how the rows are written follows the table: the engine keeps what it prepared for the direct
 -- way (the row type, the caller's name) and makes it again when the table or a role changes

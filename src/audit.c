@@ -209,6 +209,85 @@ attempt_values(const AttemptRecord *rec, AttemptIds *ids, Datum role, Datum *val
 }
 
 /*
+ * Rows of one call differ, as a rule, only in fixed-width columns: the id, the time, the
+ * resource, the spots, ok, the booking and its status.  Such a row is the first row's copy with
+ * those columns written over (forming each one from its values would walk every column again).
+ * Two records "share a shape" when every column is null in both or in neither and their text
+ * and range columns are equal byte for byte: the copy then has the first row's null bitmap and
+ * layout, and the fixed-width columns sit at the same offsets.
+ */
+static const int attempt_patched[] = {0, 1, 5, 6, 8, 10, 11};	/* id, at, resource_id, spots,
+																 * ok, booking_id, status */
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+static bool
+same_shape(const AttemptRecord *a, const bool *a_nulls, const AttemptRecord *b,
+		   const bool *b_nulls)
+{
+	if (memcmp(a_nulls, b_nulls, sizeof(bool) * ATTEMPT_NATTS) != 0 ||
+		!same_text(a->action, b->action) || !same_text(a->holder, b->holder) ||
+		!same_text(a->reason, b->reason) || !same_text(a->idempotency_key, b->idempotency_key))
+		return false;
+	return a->during_null || a->during == b->during ||
+		datumIsEqual(a->during, b->during, false, -1);
+}
+
+/*
+ * Where each column's value starts in a formed row's data (-1: null), walking the columns as
+ * the tuple's layout lays them: each aligned for its type, then as long as it is.
+ */
+static void
+attempt_offsets(TupleDesc desc, HeapTuple tuple, int *offsets)
+{
+	HeapTupleHeader td = tuple->t_data;
+	char	   *data = (char *) td + td->t_hoff;
+	bits8	   *bits = HeapTupleHasNulls(tuple) ? td->t_bits : NULL;
+	uint32		off = 0;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (bits != NULL && att_isnull(i, bits))
+		{
+			offsets[i] = -1;
+			continue;
+		}
+		off = att_align_pointer(off, att->attalign, att->attlen, data + off);
+		offsets[i] = (int) off;
+		off = att_addlength_pointer(off, att->attlen, data + off);
+	}
+}
+
+/* A copy of the first row with the patched columns of values written over it. */
+static HeapTuple
+attempt_patch(TupleDesc desc, HeapTuple first, const int *offsets, const Datum *values,
+			  const bool *nulls)
+{
+	HeapTuple	copy = heap_copytuple(first);
+	char	   *data = (char *) copy->t_data + copy->t_data->t_hoff;
+	int			k;
+
+	for (k = 0; k < (int) lengthof(attempt_patched); k++)
+	{
+		int			i = attempt_patched[k];
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (nulls[i])
+			continue;
+		Assert(att->attbyval && offsets[i] >= 0);
+		store_att_byval(data + offsets[i], values[i], att->attlen);
+	}
+	return copy;
+}
+
+/*
  * The general path: an INSERT statement run as the table's owner.  The plan binds every column,
  * so that the row reads the same whichever path wrote it.
  */
@@ -364,17 +443,30 @@ write_attempts(const AttemptRecord *recs, int n)
 	if (attempt_is_plain(rel))
 	{
 		TupleTableSlot **slots = attempt_slots_for(rel, n);
+		bool		first_nulls[ATTEMPT_NATTS];
+		int			offsets[ATTEMPT_NATTS];
+		HeapTuple	first = NULL;
 
 		for (i = 0; i < n; i++)
 		{
 			MemoryContext old;
 			HeapTuple	tuple;
+			TupleDesc	desc = slots[i]->tts_tupleDescriptor;
 
 			ExecClearTuple(slots[i]);
 			attempt_values(&recs[i], &ids, role, values, nulls);
 			old = MemoryContextSwitchTo(slots[i]->tts_mcxt);
-			tuple = heap_form_tuple(slots[i]->tts_tupleDescriptor, values, nulls);
+			if (first != NULL && same_shape(&recs[0], first_nulls, &recs[i], nulls))
+				tuple = attempt_patch(desc, first, offsets, values, nulls);
+			else
+				tuple = heap_form_tuple(desc, values, nulls);
 			MemoryContextSwitchTo(old);
+			if (i == 0 && n > 1)
+			{
+				first = tuple;
+				memcpy(first_nulls, nulls, sizeof(first_nulls));
+				attempt_offsets(desc, first, offsets);
+			}
 			ExecStoreHeapTuple(tuple, slots[i], true);
 		}
 		if (n == 1)
