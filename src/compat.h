@@ -70,6 +70,16 @@ typedef bool booking_update_indexes_t;
 #endif
 
 /*
+ * PostgreSQL 17 lets an index AM tidy up after a run of inserts (index_insert_cleanup(), which
+ * ExecCloseIndices() calls); before it there is nothing to tidy.
+ */
+#if PG_VERSION_NUM >= 170000
+#define booking_index_insert_cleanup(irel, info) index_insert_cleanup((irel), (info))
+#else
+#define booking_index_insert_cleanup(irel, info) ((void) 0)
+#endif
+
+/*
  * PostgreSQL 15 gave heap_fetch() a keep_buf argument (whether to keep the pin on a version the
  * snapshot does not see); the engine never keeps it.
  */

@@ -282,7 +282,7 @@ void
 direct_insert_end(DirectInserter *di)
 {
 	ExecDropSingleTupleTableSlot(di->slot);
-	ExecCloseIndices(di->rri);
+	indexes_close(di->rri);
 	FreeExecutorState(di->estate);
 	table_close(di->rel, NoLock);
 	pfree(di);

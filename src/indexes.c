@@ -170,8 +170,8 @@ index_set_build(IndexSet *set, Oid relid, Relation *descs, int n)
 
 /*
  * Opens the indexes of rri's table for inserts, as ExecOpenIndices(rri, false) does: each index
- * opened with RowExclusiveLock, held until the transaction ends; ExecCloseIndices() closes them.
- * The descriptions are copies, in the current memory context, of the ones kept for the table.
+ * opened with RowExclusiveLock; indexes_close() closes them.  The descriptions are copies, in the
+ * current memory context, of the ones kept for the table.
  */
 void
 indexes_open(ResultRelInfo *rri)
@@ -253,6 +253,29 @@ indexes_insert_entries(Relation rel, TupleTableSlot *slot, bool only_summarizing
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	indexes_open(rri);
 	(void) booking_insert_index_tuples(rri, slot, estate, only_summarizing);
-	ExecCloseIndices(rri);
+	indexes_close(rri);
 	FreeExecutorState(estate);
+}
+
+/*
+ * Closes what indexes_open() opened, as ExecCloseIndices() does, except that each index keeps
+ * its lock until the transaction ends, as its table does: the next call in the transaction then
+ * finds it held instead of asking the lock manager again (a statement lets its index locks go
+ * and takes them again, one each time).
+ */
+void
+indexes_close(ResultRelInfo *rri)
+{
+	int			i;
+
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		Relation	irel = rri->ri_IndexRelationDescs[i];
+
+		if (irel == NULL)
+			continue;
+		booking_index_insert_cleanup(irel, rri->ri_IndexRelationInfo[i]);
+		index_close(irel, NoLock);
+		rri->ri_IndexRelationDescs[i] = NULL;
+	}
 }

@@ -12,6 +12,7 @@
 #include "utils/relcache.h"
 
 extern void indexes_open(ResultRelInfo *rri);
+extern void indexes_close(ResultRelInfo *rri);
 extern void indexes_insert_entries(Relation rel, TupleTableSlot *slot, bool only_summarizing);
 
 #endif							/* BOOKING_INDEXES_H */
