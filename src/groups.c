@@ -106,7 +106,6 @@ booking_book_many(PG_FUNCTION_ARGS)
 	char	   *holder;
 	BookingPair *pair;
 	TupleDesc	desc;
-	TupleDesc	result_desc;
 	Tuplestorestate *store;
 	volatile Datum expires_at = (Datum) 0;
 	volatile Datum hold_token = (Datum) 0;
@@ -155,9 +154,8 @@ booking_book_many(PG_FUNCTION_ARGS)
 					 errhint("Ask for more spots on one resource with spots.")));
 	holder = holder_arg(fcinfo, 3);
 
+	/* the row type of booking.result, as the caller expects it (no second look-up) */
 	store = begin_materialize(fcinfo, &desc);
-	if (get_call_result_type(fcinfo, NULL, &result_desc) == TYPEFUNC_COMPOSITE)
-		desc = result_desc;
 	pair = pair_by_id(BOOKING_OWN_PAIR);
 	booking_ids = palloc0(sizeof(int64) * n);
 	statuses = palloc0(sizeof(Datum) * n);
