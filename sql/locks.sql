@@ -180,4 +180,25 @@ SELECT status, resource_id FROM booking.release(:cart, :'cart_token') ORDER BY r
 SELECT * FROM my_locks;
 COMMIT;
 
+
+-- The engine remembers its newest 64 locks: after 40 locks, a savepoint, 40 more (the last 16 of
+-- them in the places of the first 16) and a rollback to the savepoint, the 40 taken in it are let
+-- go and forgotten, and a booking on one of them takes its lock again (its place in the ring held
+-- one of the forgotten, not the first 16 it had written over)
+INSERT INTO booking.resource (id, name, capacity)
+SELECT 1000 + g, 'stool ' || g, 5 FROM generate_series(1, 80) g;
+BEGIN;
+SELECT count(*) FILTER (WHERE b.ok) AS first_40
+  FROM generate_series(1001, 1040) r, LATERAL booking.book_slot(r, holder => 'kai') b;
+SAVEPOINT forty;
+SELECT count(*) FILTER (WHERE b.ok) AS next_40
+  FROM generate_series(1041, 1080) r, LATERAL booking.book_slot(r, holder => 'kai') b;
+SELECT count(*) AS locks_held FROM my_locks WHERE objsubid = 16385 AND classid = 0 AND objid > 1000;
+ROLLBACK TO SAVEPOINT forty;
+SELECT count(*) AS locks_held FROM my_locks WHERE objsubid = 16385 AND classid = 0 AND objid > 1000;
+SELECT ok FROM booking.book_slot(1080, holder => 'kai');
+SELECT ok FROM booking.book_slot(1001, holder => 'kai');
+SELECT objid FROM my_locks WHERE objsubid = 16385 AND classid = 0 AND objid IN (1001, 1041, 1080);
+ROLLBACK;
+
 SELECT * FROM booking.verify();

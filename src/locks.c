@@ -41,6 +41,7 @@ typedef struct HeldLock
 
 static HeldLock held[HELD_RING];
 static int	nheld = 0;			/* how many were taken in this transaction, in all */
+static int	first_kept = 0;		/* entries before this one were written over, or forgotten */
 
 static void
 locks_xact_callback(XactEvent event, void *arg)
@@ -48,7 +49,10 @@ locks_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		nheld = 0;
+		first_kept = 0;
+	}
 }
 
 /*
@@ -62,11 +66,12 @@ locks_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid, void *arg)
 {
 	int			i;
-	int			oldest = Max(nheld - HELD_RING, 0);
 
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	for (i = oldest; i < nheld; i++)
+	/* the older entries' places hold newer ones now, which are being forgotten: never read them */
+	first_kept = Max(first_kept, nheld - HELD_RING);
+	for (i = first_kept; i < nheld; i++)
 		if (held[i % HELD_RING].subid >= mySubid)
 		{
 			nheld = i;
@@ -87,7 +92,7 @@ held_lock(BookingPair *pair, int64 resource_id)
 {
 	int			i;
 
-	for (i = nheld - 1; i >= 0 && i >= nheld - HELD_RING; i--)
+	for (i = nheld - 1; i >= first_kept && i >= nheld - HELD_RING; i--)
 	{
 		HeldLock   *h = &held[i % HELD_RING];
 
