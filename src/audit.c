@@ -238,6 +238,21 @@ same_shape(const AttemptRecord *a, const bool *a_nulls, const AttemptRecord *b,
 }
 
 /*
+ * Whether the columns written over are passed by value here (int8 and timestamptz are not on a
+ * 32-bit build, whose rows are then formed each on its own).
+ */
+static bool
+attempt_patchable(TupleDesc desc)
+{
+	int			k;
+
+	for (k = 0; k < (int) lengthof(attempt_patched); k++)
+		if (!TupleDescAttr(desc, attempt_patched[k])->attbyval)
+			return false;
+	return true;
+}
+
+/*
  * Where each column's value starts in a formed row's data (-1: null), walking the columns as
  * the tuple's layout lays them: each aligned for its type, then as long as it is.
  */
@@ -461,7 +476,7 @@ write_attempts(const AttemptRecord *recs, int n)
 			else
 				tuple = heap_form_tuple(desc, values, nulls);
 			MemoryContextSwitchTo(old);
-			if (i == 0 && n > 1)
+			if (i == 0 && n > 1 && attempt_patchable(desc))
 			{
 				first = tuple;
 				memcpy(first_nulls, nulls, sizeof(first_nulls));
