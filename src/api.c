@@ -919,7 +919,7 @@ booking_cancel(PG_FUNCTION_ARGS)
 		nrows = lock_group_rows(&group, booking_id, true, &resources, &rows);
 		if (nrows > 0)
 		{
-			DirectChange change = {STATE_CANCELLED, false, false, status_is_live};
+			DirectChange change = {.state = STATE_CANCELLED, .only_from = status_is_live};
 			int			updated;
 
 			/* the rows are locked: straight through the table AM where nothing needs the statement */
@@ -953,7 +953,7 @@ booking_cancel(PG_FUNCTION_ARGS)
 			Relation	rel = table_open(pair->child_relid, NoLock);
 			bool		isnull;
 			Datum		d;
-			DirectChange change = {STATE_CANCELLED, false, false, status_is_live};
+			DirectChange change = {.state = STATE_CANCELLED, .only_from = status_is_live};
 			int			updated;
 
 			if (locked == NULL)

@@ -15,7 +15,9 @@
  *	- a change of status of rows the caller has locked (direct_update_bookings): UPDATE and
  *	  SELECT privileges, the row as it stands, the guard of the BEFORE UPDATE trigger, the heap
  *	  update and the index entries of a version that is not HOT, then what the AFTER trigger
- *	  does, row by row, as at the statement's end;
+ *	  does, row by row, as at the statement's end; or, unlocked (a pool hold's confirm), rows
+ *	  not locked first: each written under its update's lock, then the guard, and one that
+ *	  another transaction changed first locked at its newest version and judged again;
  *	- row locks (direct_lock_*): as SELECT ... FOR UPDATE, the rows the snapshot sees, their
  *	  newest versions judged again at READ COMMITTED, 40001 under a transaction snapshot.
  *
@@ -346,6 +348,39 @@ child_is_plain_for_update(BookingPair *pair, Relation rel)
 	return guarded && promoted;
 }
 
+static HeapTuple lock_for_update(Relation rel, ItemPointer tid, Snapshot snapshot,
+								 LockTupleMode mode, TupleTableSlot *slot, bool *changed);
+
+/*
+ * Takes the version of a row apart into *reader and says whether the change applies to it: the
+ * caller's judge (for must_id) first, then only_from.  Unlocked, a row with a range is 40001
+ * (see DirectChange).
+ */
+static bool
+row_accepted(BookingPair *pair, const DirectChange *change, TupleDesc desc, int64 id,
+			 HeapTuple tuple, RowReader *reader)
+{
+	bool		isnull;
+	Datum		status;
+
+	/* the readers live in place (their values may point into themselves) */
+	row_reader_init(reader, tuple, desc);
+	if (change->unlocked)
+	{
+		(void) row_peek(reader, COL_DURING + 1, &isnull);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update"),
+					 errdetail("Booking %lld was given a range while it was being changed.",
+							   (long long) id)));
+	}
+	if (change->judge != NULL && id == change->must_id)
+		change->judge(pair, tuple, desc, change->judge_arg);
+	status = row_peek(reader, COL_STATUS + 1, &isnull);
+	return change->only_from == NULL || change->only_from(pair, status, isnull);
+}
+
 bool
 direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectChange *change,
 					   Tuplestorestate *store, int *updated)
@@ -354,6 +389,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 	TupleDesc	desc = RelationGetDescr(rel);
 	RowReader  *olds;			/* each row changed, before and after, taken apart once */
 	RowReader  *news;
+	TupleTableSlot *lock_slot = NULL;	/* for a row found changed (unlocked) */
 	int			done = 0;
 	int			i;
 	int			cols[4];
@@ -390,40 +426,77 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 	for (i = 0; i < n; i++)
 	{
 		HeapTuple	found;
-		HeapTuple	newtup;
 		Snapshot	snapshot;
 		TupleTableSlot *slot;
 		booking_update_indexes_t update_indexes;
-		bool		isnull;
-		Datum		status;
 
 		/*
-		 * The row as it stands now: the caller holds its lock, so no other transaction can
-		 * have changed it, and what this one did before is seen.
+		 * The row as it stands now: where the caller holds its lock, no other transaction can
+		 * have changed it, and what this one did before is seen.  Unlocked, the row as the
+		 * transaction's snapshot sees it, which the update then finds changed or not.
 		 */
 		CommandCounterIncrement();
-		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		snapshot = RegisterSnapshot(change->unlocked ? GetTransactionSnapshot() :
+									GetLatestSnapshot());
 		found = visible_by_id(pair, rel, ids[i], snapshot);
-		if (found == NULL)
-		{
-			UnregisterSnapshot(snapshot);
-			continue;
-		}
-		/* the readers live in place (their values may point into themselves) */
-		row_reader_init(&olds[done], found, desc);
-		status = row_peek(&olds[done], COL_STATUS + 1, &isnull);
-		if (change->only_from != NULL && !change->only_from(pair, status, isnull))
+		if (found == NULL || !row_accepted(pair, change, desc, ids[i], found, &olds[done]))
 		{
 			UnregisterSnapshot(snapshot);
 			continue;			/* as the statement's WHERE on status would leave it */
 		}
-
-		newtup = row_reader_changed(&news[done], &olds[done], ncols, cols, values, nulls);
-		guard_update(pair, rel, &olds[done], &news[done]);
-
 		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-		ExecStoreHeapTuple(newtup, slot, false);
-		simple_table_tuple_update(rel, &found->t_self, slot, snapshot, &update_indexes);
+		ExecStoreHeapTuple(row_reader_changed(&news[done], &olds[done], ncols, cols, values,
+											  nulls),
+						   slot, false);
+		if (change->unlocked)
+		{
+			TM_FailureData tmfd;
+			LockTupleMode lockmode;
+			TM_Result	res = table_tuple_update(rel, &found->t_self, slot,
+												 GetCurrentCommandId(true), snapshot,
+												 InvalidSnapshot, true, &tmfd, &lockmode,
+												 &update_indexes);
+
+			if (res == TM_SelfModified)
+				ereport(ERROR,
+						(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+						 errmsg("booking row was already modified by an operation triggered by the current command")));
+			if (res != TM_Ok && res != TM_Updated && res != TM_Deleted)
+				elog(ERROR, "unexpected result %d updating a booking row", (int) res);
+			if (res == TM_Ok)
+			{
+				/* written as found: the guard judges the change (a refusal undoes it) */
+				guard_update(pair, rel, &olds[done], &news[done]);
+			}
+			else
+			{
+				/* changed first by another: its newest version locked and judged again */
+				HeapTuple	newest;
+				bool		changed;
+
+				if (lock_slot == NULL)
+					lock_slot = table_slot_create(rel, NULL);
+				newest = lock_for_update(rel, &found->t_self, snapshot, LockTupleExclusive,
+										 lock_slot, &changed);
+				if (newest == NULL ||
+					!row_accepted(pair, change, desc, ids[i], newest, &olds[done]))
+				{
+					ExecDropSingleTupleTableSlot(slot);
+					UnregisterSnapshot(snapshot);
+					continue;
+				}
+				ExecStoreHeapTuple(row_reader_changed(&news[done], &olds[done], ncols, cols,
+													  values, nulls),
+								   slot, false);
+				guard_update(pair, rel, &olds[done], &news[done]);
+				simple_table_tuple_update(rel, &newest->t_self, slot, snapshot, &update_indexes);
+			}
+		}
+		else
+		{
+			guard_update(pair, rel, &olds[done], &news[done]);
+			simple_table_tuple_update(rel, &found->t_self, slot, snapshot, &update_indexes);
+		}
 		rowhint_note_update(rel, ids[i], &slot->tts_tid, update_indexes);
 		if (booking_update_needs_indexes(update_indexes))
 			indexes_insert_entries(rel, slot, booking_update_only_summarizing(update_indexes));
@@ -431,6 +504,8 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		UnregisterSnapshot(snapshot);
 		done++;
 	}
+	if (lock_slot != NULL)
+		ExecDropSingleTupleTableSlot(lock_slot);
 	audit_defer(false);
 	CommandCounterIncrement();
 
@@ -552,10 +627,15 @@ group_row_kept(BookingPair *pair, TupleDesc desc, HeapTuple tuple, int64 group_i
 	return keep(pair, d, isnull);
 }
 
-int
-direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
-				  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
-				  int64 **resource_ids, bool *done)
+/*
+ * direct_lock_group() and direct_group_rows(): the group's rows the snapshot sees that keep
+ * accepts, in ascending resource order, each locked (lock) or not; *ranged, if given, says
+ * whether one of them has a range.
+ */
+static int
+group_rows(BookingPair *pair, int64 *group_id, int64 member_id,
+		   bool (*keep) (BookingPair *, Datum, bool), bool lock, int64 **ids,
+		   int64 **resource_ids, bool *ranged, bool *done)
 {
 	Relation	rel = table_open(pair->child_relid, RowShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -611,6 +691,11 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 			size *= 2;
 			rows = repalloc(rows, sizeof(GroupRow) * size);
 		}
+		if (ranged != NULL)
+		{
+			(void) heap_getattr(tuple, COL_DURING + 1, desc, &isnull);
+			*ranged |= !isnull;
+		}
 		rows[n].resource_id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_RESOURCE, desc, &isnull));
 		rows[n].id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_ID, desc, &isnull));
 		rows[n++].tid = tuple->t_self;
@@ -621,6 +706,17 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 	qsort(rows, n, sizeof(GroupRow), cmp_group_row);
 	*ids = palloc(sizeof(int64) * Max(n, 1));
 	*resource_ids = palloc(sizeof(int64) * Max(n, 1));
+	if (!lock)
+	{
+		for (i = 0; i < n; i++)
+		{
+			(*ids)[i] = rows[i].id;
+			(*resource_ids)[i] = rows[i].resource_id;
+		}
+		UnregisterSnapshot(snapshot);
+		table_close(rel, NoLock);
+		return n;
+	}
 	slot = table_slot_create(rel, NULL);
 	for (i = 0; i < n; i++)
 	{
@@ -638,6 +734,41 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	return kept;
+}
+
+int
+direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
+				  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
+				  int64 **resource_ids, bool *done)
+{
+	return group_rows(pair, group_id, member_id, keep, true, ids, resource_ids, NULL, done);
+}
+
+int
+direct_group_rows(BookingPair *pair, int64 group_id, bool (*keep) (BookingPair *, Datum, bool),
+				  int64 **ids, int64 **resource_ids, bool *ranged, bool *done)
+{
+	*ranged = false;
+	return group_rows(pair, &group_id, 0, keep, false, ids, resource_ids, ranged, done);
+}
+
+HeapTuple
+direct_read_booking(BookingPair *pair, int64 id, bool *done)
+{
+	Relation	rel = table_open(pair->child_relid, AccessShareLock);
+	Snapshot	snapshot;
+	HeapTuple	seen = NULL;
+
+	*done = child_is_plain_for_lock(pair, rel);
+	if (*done)
+	{
+		CommandCounterIncrement();
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+		seen = visible_by_id(pair, rel, id, snapshot);
+		UnregisterSnapshot(snapshot);
+	}
+	table_close(rel, NoLock);
+	return seen;
 }
 
 /* A status of booking.booking as its label (the shipped enum has only the engine's states). */

@@ -17,6 +17,7 @@
  */
 #define BOOKING_COL_ID			1
 #define BOOKING_COL_RESOURCE	2
+#define BOOKING_COL_DURING		5
 #define BOOKING_COL_STATUS		6
 #define BOOKING_COL_EXPIRES		7
 #define BOOKING_COL_DIGEST		8
@@ -73,10 +74,25 @@ typedef struct DirectChange
 	bool		clear_expiry;
 	bool		clear_digest;
 	bool		(*only_from) (BookingPair *pair, Datum status, bool isnull);
+
+	/*
+	 * With unlocked, the caller holds no lock on the rows: each is written under the lock its
+	 * update takes, and one that another transaction changed first is locked at its newest
+	 * version and judged again (40001 under a transaction snapshot), as UPDATE's recheck does.
+	 * Only for a change whose admission takes no advisory lock (a pool hold confirmed), so that
+	 * no advisory lock is awaited while rows are held: a row found with a range is 40001.
+	 * judge, if set, runs on each version of the row must_id that is read, before only_from,
+	 * and raises what the caller reports for it.
+	 */
+	bool		unlocked;
+	int64		must_id;
+	void		(*judge) (BookingPair *pair, HeapTuple tuple, TupleDesc desc, void *arg);
+	void	   *judge_arg;
 } DirectChange;
 
 /*
- * Writes the change to each of the rows (by id; the caller holds their row locks) as the
+ * Writes the change to each of the rows (by id; the caller holds their row locks, but see
+ * unlocked above) as the
  * UPDATE statement would, through the engine's guard, then promotes what the rows freed (the
  * AFTER trigger's work), and puts the new rows in store.  Returns false, having done nothing,
  * where the statement must run instead; otherwise true, with *updated the rows written.
@@ -101,6 +117,20 @@ extern HeapTuple direct_lock_booking(BookingPair *pair, int64 id, LockTupleMode 
 extern int	direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 							  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
 							  int64 **resource_ids, bool *done);
+
+/*
+ * The same rows as the snapshot sees them, locking none (a pool group's confirm, which changes
+ * them with DirectChange.unlocked); *ranged says whether one of them has a range.
+ */
+extern int	direct_group_rows(BookingPair *pair, int64 group_id,
+							  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
+							  int64 **resource_ids, bool *ranged, bool *done);
+
+/*
+ * The row with this id as the transaction's snapshot sees it, a copy, locking nothing; NULL
+ * when there is none; *done as above.
+ */
+extern HeapTuple direct_read_booking(BookingPair *pair, int64 id, bool *done);
 
 extern const char *direct_state_name(BookingPair *pair, Datum status, bool isnull);
 

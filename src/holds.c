@@ -379,6 +379,30 @@ status_is_held_row(BookingPair *pair, Datum status, bool isnull)
 	return pair_state(pair, status, isnull) == STATE_HELD;
 }
 
+/* A version of a row of booking.booking as shipped, read into *row (SPI connected). */
+static void
+hold_row_of(BookingPair *pair, HeapTuple tuple, TupleDesc desc, HoldRow *row)
+{
+	bool		isnull;
+	Datum		d;
+
+	row->id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_ID, desc, &isnull));
+	d = heap_getattr(tuple, BOOKING_COL_STATUS, desc, &isnull);
+	row->status = pstrdup(direct_state_name(pair, d, isnull));
+	row->digest = heap_getattr(tuple, BOOKING_COL_DIGEST, desc, &isnull);
+	row->has_digest = !isnull;
+	if (row->has_digest)
+		row->digest = PointerGetDatum(SPI_datumTransfer(row->digest, false, -1));
+	d = heap_getattr(tuple, BOOKING_COL_EXPIRES, desc, &isnull);
+	row->has_expiry = !isnull;
+	row->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+	row->resource_id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_RESOURCE, desc, &isnull));
+	row->created_at = DatumGetTimestampTz(heap_getattr(tuple, BOOKING_COL_CREATED, desc, &isnull));
+	d = heap_getattr(tuple, BOOKING_COL_GROUP, desc, &isnull);
+	row->has_group = !isnull;
+	row->group_id = isnull ? 0 : DatumGetInt64(d);
+}
+
 /* Locks booking_id FOR UPDATE and reads it; P0002 when there is none.  SPI connected. */
 static void
 lock_hold(int64 booking_id, HoldRow *row)
@@ -397,27 +421,12 @@ lock_hold(int64 booking_id, HoldRow *row)
 	{
 		/* straight through the table AM (direct.c); the columns are as shipped */
 		Relation	rel = table_open(pair->child_relid, NoLock);
-		TupleDesc	rowdesc = RelationGetDescr(rel);
 
 		if (locked == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("booking %lld does not exist", (long long) booking_id)));
-		row->id = booking_id;
-		d = heap_getattr(locked, BOOKING_COL_STATUS, rowdesc, &isnull);
-		row->status = pstrdup(direct_state_name(pair, d, isnull));
-		row->digest = heap_getattr(locked, BOOKING_COL_DIGEST, rowdesc, &isnull);
-		row->has_digest = !isnull;
-		if (row->has_digest)
-			row->digest = PointerGetDatum(SPI_datumTransfer(row->digest, false, -1));
-		d = heap_getattr(locked, BOOKING_COL_EXPIRES, rowdesc, &isnull);
-		row->has_expiry = !isnull;
-		row->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
-		row->resource_id = DatumGetInt64(heap_getattr(locked, BOOKING_COL_RESOURCE, rowdesc, &isnull));
-		row->created_at = DatumGetTimestampTz(heap_getattr(locked, BOOKING_COL_CREATED, rowdesc, &isnull));
-		d = heap_getattr(locked, BOOKING_COL_GROUP, rowdesc, &isnull);
-		row->has_group = !isnull;
-		row->group_id = isnull ? 0 : DatumGetInt64(d);
+		hold_row_of(pair, locked, RelationGetDescr(rel), row);
 		table_close(rel, NoLock);
 		return;
 	}
@@ -561,28 +570,20 @@ hold_update_plan(SPIPlanPtr *slots, const char *set_clause, bool extra, const Ho
 }
 
 /*
- * Checks that row is a live hold and that token opens it: 55000 naming the status when it is
- * not held (or its time has passed), 42501 when the token is missing or wrong.
+ * Checks that row is a live hold and that the token (its digest; has_token false when the call
+ * gave none) opens it: 55000 naming the status when it is not held (or its time has passed),
+ * 42501 when the token is missing or wrong.
  */
 static void
-check_hold(const HoldRow *row, FunctionCallInfo fcinfo, int token_arg, const char *verb)
+check_hold_digest(const HoldRow *row, bool has_token, Datum digest, const char *verb)
 {
-	pg_uuid_t  *token;
-	Datum		digest;
-
 	if (strcmp(row->status, "held") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("booking %lld cannot be %s", (long long) row->id, verb),
 				 errdetail("Its status is %s.", row->status)));
-	if (PG_ARGISNULL(token_arg) || !row->has_digest)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("hold token does not match booking %lld", (long long) row->id),
-				 errdetail("A held booking is %s only with the hold token that book_slot() returned.", verb)));
-	token = PG_GETARG_UUID_P(token_arg);
-	digest = token_digest(token);
-	if (VARSIZE_ANY_EXHDR(DatumGetPointer(digest)) != VARSIZE_ANY_EXHDR(DatumGetPointer(row->digest)) ||
+	if (!has_token || !row->has_digest ||
+		VARSIZE_ANY_EXHDR(DatumGetPointer(digest)) != VARSIZE_ANY_EXHDR(DatumGetPointer(row->digest)) ||
 		memcmp(VARDATA_ANY(DatumGetPointer(digest)), VARDATA_ANY(DatumGetPointer(row->digest)),
 			   VARSIZE_ANY_EXHDR(DatumGetPointer(digest))) != 0)
 		ereport(ERROR,
@@ -597,6 +598,16 @@ check_hold(const HoldRow *row, FunctionCallInfo fcinfo, int token_arg, const cha
 						   timestamptz_to_str(row->expires_at))));
 }
 
+/* The same with the call's token (argument token_arg). */
+static void
+check_hold(const HoldRow *row, FunctionCallInfo fcinfo, int token_arg, const char *verb)
+{
+	bool		has_token = !PG_ARGISNULL(token_arg);
+
+	check_hold_digest(row, has_token,
+					  has_token ? token_digest(PG_GETARG_UUID_P(token_arg)) : (Datum) 0, verb);
+}
+
 /* Runs an UPDATE ... RETURNING * of one booking and puts the row in the result set. */
 static void
 update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *store)
@@ -608,6 +619,106 @@ update_and_return(SPIPlanPtr plan, Datum *args, char *nulls, Tuplestorestate *st
 		elog(ERROR, "updating the booking failed: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)
 		tuplestore_puttuple(store, SPI_tuptable->vals[i]);
+}
+
+/* What the judge of a confirm's hold needs: the token's digest, taken once, and the verb. */
+typedef struct HoldJudge
+{
+	bool		has_token;
+	bool		digested;
+	Datum		digest;
+	pg_uuid_t  *token;
+	const char *verb;
+} HoldJudge;
+
+/* DirectChange.judge of an unlocked confirm: the hold checked at each version of it read. */
+static void
+judge_hold(BookingPair *pair, HeapTuple tuple, TupleDesc desc, void *arg)
+{
+	HoldJudge  *judge = arg;
+	HoldRow		row;
+
+	hold_row_of(pair, tuple, desc, &row);
+	if (judge->has_token && !judge->digested && strcmp(row.status, "held") == 0)
+	{
+		judge->digest = token_digest(judge->token);
+		judge->digested = true;
+	}
+	check_hold_digest(&row, judge->has_token, judge->digest, judge->verb);
+}
+
+/*
+ * confirm() of a pool hold without locking its rows first (DirectChange.unlocked): the rows
+ * (the hold's, or its group's held ones in ascending resource order, the hold among them) are
+ * confirmed each under its update's lock, the hold checked (token, live, 55000 naming a status
+ * that is over) at every version of it read.  A pool hold confirmed changes no count, so no
+ * advisory lock is taken, and none awaited, while the rows are held.  Returns false, having
+ * changed nothing, where the locked way must run: the snapshot sees no held pool hold (or a
+ * group with a range), or the statement is needed.
+ */
+static bool
+confirm_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *change,
+				 Tuplestorestate *store)
+{
+	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
+	bool		done;
+	HeapTuple	seen = direct_read_booking(pair, booking_id, &done);
+	Relation	rel;
+	HoldRow		row;
+	bool		isnull;
+	int64	   *ids = &booking_id;
+	int64	   *resources;
+	int			n = 1;
+	int			i;
+	bool		ranged;
+	DirectChange how = *change;
+	HoldJudge	judge;
+	int			updated;
+
+	if (seen == NULL)
+		return false;
+	rel = table_open(pair->child_relid, NoLock);
+	hold_row_of(pair, seen, RelationGetDescr(rel), &row);
+	(void) heap_getattr(seen, BOOKING_COL_DURING, RelationGetDescr(rel), &isnull);
+	table_close(rel, NoLock);
+	if (strcmp(row.status, "held") != 0 || !isnull)
+		return false;
+	if (row.has_group)
+	{
+		n = direct_group_rows(pair, row.group_id, status_is_held, &ids, &resources, &ranged,
+							  &done);
+		if (!done || ranged)
+			return false;
+		for (i = 0; i < n && ids[i] != booking_id; i++)
+			;
+		if (i == n)
+		{
+			/* no longer held as the group's scan saw it: judged first, and reported */
+			int64	   *with = palloc(sizeof(int64) * (n + 1));
+
+			with[0] = booking_id;
+			memcpy(with + 1, ids, sizeof(int64) * n);
+			ids = with;
+			n++;
+		}
+	}
+	judge.has_token = !PG_ARGISNULL(1);
+	judge.token = judge.has_token ? PG_GETARG_UUID_P(1) : NULL;
+	judge.digested = false;
+	judge.digest = (Datum) 0;
+	judge.verb = "confirmed";
+	how.unlocked = true;
+	how.only_from = status_is_held;
+	how.must_id = booking_id;
+	how.judge = judge_hold;
+	how.judge_arg = &judge;
+	if (!direct_update_bookings(pair, ids, n, &how, store, &updated))
+		return false;
+	if (updated < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("booking %lld does not exist", (long long) booking_id)));
+	return true;
 }
 
 /*
@@ -630,6 +741,11 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 	DirectChange how = *change;
 	int			updated;
 
+	if (change->state == STATE_CONFIRMED && confirm_unlocked(fcinfo, booking_id, change, store))
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
 	lock_hold(booking_id, &row);
 	if (approves && strcmp(row.status, "pending") == 0)
 		row.has_group = false;	/* an approval is of one row */
@@ -665,7 +781,7 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 Datum
 booking_confirm(PG_FUNCTION_ARGS)
 {
-	DirectChange change = {STATE_CONFIRMED, true, true, NULL};
+	DirectChange change = {.state = STATE_CONFIRMED, .clear_expiry = true, .clear_digest = true};
 
 	return resolve_hold(fcinfo, "confirmed", confirm_plan,
 						"status = 'confirmed', expires_at = NULL, hold_token_digest = NULL", true,
@@ -680,7 +796,7 @@ booking_confirm(PG_FUNCTION_ARGS)
 Datum
 booking_release(PG_FUNCTION_ARGS)
 {
-	DirectChange change = {STATE_CANCELLED, false, true, NULL};
+	DirectChange change = {.state = STATE_CANCELLED, .clear_digest = true};
 
 	return resolve_hold(fcinfo, "released", release_plan,
 						"status = 'cancelled', hold_token_digest = NULL", false, &change);
