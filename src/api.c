@@ -874,6 +874,71 @@ status_is_live(BookingPair *pair, Datum status, bool isnull)
 		state == STATE_WAITLISTED;
 }
 
+/* DirectChange.judge of an unlocked cancel of one row: 55000 naming a status that is over. */
+static void
+judge_live(BookingPair *pair, HeapTuple tuple, TupleDesc desc, void *arg)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, BOOKING_COL_STATUS, desc, &isnull);
+
+	if (!status_is_live(pair, d, isnull))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("booking %lld cannot be cancelled", (long long) *(int64 *) arg),
+				 errdetail("Its status is %s.", direct_state_name(pair, d, isnull))));
+}
+
+/*
+ * cancel() with no reason, of pool rows, without locking them first (DirectChange.unlocked): the
+ * booking, or with whole_group its group's live rows in ascending resource order, each cancelled
+ * under its update's lock, then given back under its resource's lock.  Returns false, having
+ * changed nothing, where the locked way must run: the snapshot sees the booking with a range
+ * (or a group with one), no live row, or the statement is needed.
+ */
+static bool
+cancel_unlocked(BookingPair *pair, int64 booking_id, bool whole_group, Tuplestorestate *store)
+{
+	bool		done;
+	HeapTuple	seen = direct_read_booking(pair, booking_id, &done);
+	Relation	rel;
+	TupleDesc	desc;
+	bool		ranged;
+	Datum		group;
+	bool		no_group;
+	DirectChange change = {.state = STATE_CANCELLED, .only_from = status_is_live,
+	.unlocked = true};
+	int64	   *ids = &booking_id;
+	int64	   *resources;
+	int			n = 1;
+	int			updated;
+
+	if (seen == NULL)
+		return false;
+	rel = table_open(pair->child_relid, NoLock);
+	desc = RelationGetDescr(rel);
+	(void) heap_getattr(seen, BOOKING_COL_DURING, desc, &ranged);
+	ranged = !ranged;
+	group = heap_getattr(seen, BOOKING_COL_GROUP, desc, &no_group);
+	table_close(rel, NoLock);
+	if (ranged)
+		return false;
+	if (whole_group && !no_group)
+	{
+		n = direct_group_rows(pair, DatumGetInt64(group), status_is_live, &ids, &resources,
+							  &ranged, &done);
+		if (!done || ranged || n == 0)
+			return false;
+	}
+	else
+	{
+		/* one row: judged at each version read, as the statement's WHERE and its report */
+		change.must_id = booking_id;
+		change.judge = judge_live;
+		change.judge_arg = &booking_id;
+	}
+	return direct_update_bookings(pair, ids, n, &change, store, &updated) && updated > 0;
+}
+
 Datum
 booking_cancel(PG_FUNCTION_ARGS)
 {
@@ -908,6 +973,12 @@ booking_cancel(PG_FUNCTION_ARGS)
 	else
 		args[1] = PG_GETARG_DATUM(1);
 	plan = cancel_plan;
+	if (PG_ARGISNULL(1) &&
+		cancel_unlocked(pair_by_id(BOOKING_OWN_PAIR), booking_id, whole_group, store))
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
 	if (whole_group)
 	{
 		int64		group = 0;

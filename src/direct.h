@@ -77,12 +77,15 @@ typedef struct DirectChange
 
 	/*
 	 * With unlocked, the caller holds no lock on the rows: each is written under the lock its
-	 * update takes, and one that another transaction changed first is locked at its newest
-	 * version and judged again (40001 under a transaction snapshot), as UPDATE's recheck does.
-	 * Only for a change whose admission takes no advisory lock (a pool hold confirmed), so that
-	 * no advisory lock is awaited while rows are held: a row found with a range is 40001.
-	 * judge, if set, runs on each version of the row must_id that is read, before only_from,
-	 * and raises what the caller reports for it.
+	 * update takes, then its guard runs, and one that another transaction changed first is
+	 * locked at its newest version and judged again (40001 under a transaction snapshot), as
+	 * UPDATE's recheck does.  Only for pool rows, in ascending resource order: each row's
+	 * admission then takes at most its own resource's advisory lock, after the row's.  A
+	 * locker of the same rows the locked way takes them in the same order, before any advisory
+	 * lock, and then only the locks of resources where it holds rows, so the two cannot wait on
+	 * each other in a circle.  A row found with a range is 40001.  judge, if set, runs on each
+	 * version of the row must_id that is read, before only_from, and raises what the caller
+	 * reports for it.
 	 */
 	bool		unlocked;
 	int64		must_id;

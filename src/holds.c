@@ -648,17 +648,17 @@ judge_hold(BookingPair *pair, HeapTuple tuple, TupleDesc desc, void *arg)
 }
 
 /*
- * confirm() of a pool hold without locking its rows first (DirectChange.unlocked): the rows
- * (the hold's, or its group's held ones in ascending resource order, the hold among them) are
- * confirmed each under its update's lock, the hold checked (token, live, 55000 naming a status
- * that is over) at every version of it read.  A pool hold confirmed changes no count, so no
- * advisory lock is taken, and none awaited, while the rows are held.  Returns false, having
- * changed nothing, where the locked way must run: the snapshot sees no held pool hold (or a
- * group with a range), or the statement is needed.
+ * confirm() and release() of a pool hold without locking its rows first (DirectChange.unlocked):
+ * the rows (the hold's, or its group's held ones in ascending resource order, the hold among
+ * them) are changed each under its update's lock, the hold checked (token, live, 55000 naming a
+ * status that is over) at every version of it read.  A confirm changes no count and takes no
+ * advisory lock; a release gives each row back under its resource's lock, taken after the row's.
+ * Returns false, having changed nothing, where the locked way must run: the snapshot sees no
+ * held pool hold (or a group with a range), or the statement is needed.
  */
 static bool
-confirm_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *change,
-				 Tuplestorestate *store)
+resolve_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *change,
+				 const char *verb, Tuplestorestate *store)
 {
 	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
 	bool		done;
@@ -706,7 +706,7 @@ confirm_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *
 	judge.token = judge.has_token ? PG_GETARG_UUID_P(1) : NULL;
 	judge.digested = false;
 	judge.digest = (Datum) 0;
-	judge.verb = "confirmed";
+	judge.verb = verb;
 	how.unlocked = true;
 	how.only_from = status_is_held;
 	how.must_id = booking_id;
@@ -741,7 +741,7 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 	DirectChange how = *change;
 	int			updated;
 
-	if (change->state == STATE_CONFIRMED && confirm_unlocked(fcinfo, booking_id, change, store))
+	if (resolve_unlocked(fcinfo, booking_id, change, verb, store))
 	{
 		SPI_finish();
 		return (Datum) 0;
