@@ -925,13 +925,14 @@ cancel_unlocked(BookingPair *pair, int64 booking_id, bool whole_group, Tuplestor
 	if (whole_group && !no_group)
 	{
 		n = direct_group_rows(pair, DatumGetInt64(group), status_is_live, &ids, &resources,
-							  &ranged, &done);
+							  &change.seen, &ranged, &done);
 		if (!done || ranged || n == 0)
 			return false;
 	}
 	else
 	{
 		/* one row: judged at each version read, as the statement's WHERE and its report */
+		change.seen = &seen;
 		change.must_id = booking_id;
 		change.judge = judge_live;
 		change.judge_arg = &booking_id;

@@ -438,7 +438,8 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		CommandCounterIncrement();
 		snapshot = RegisterSnapshot(change->unlocked ? GetTransactionSnapshot() :
 									GetLatestSnapshot());
-		found = visible_by_id(pair, rel, ids[i], snapshot);
+		found = change->seen != NULL && change->seen[i] != NULL ? change->seen[i] :
+			visible_by_id(pair, rel, ids[i], snapshot);
 		if (found == NULL || !row_accepted(pair, change, desc, ids[i], found, &olds[done]))
 		{
 			UnregisterSnapshot(snapshot);
@@ -600,6 +601,7 @@ typedef struct GroupRow
 	int64		resource_id;
 	int64		id;
 	ItemPointerData tid;
+	HeapTuple	tuple;			/* a copy of the version seen, where not locked */
 } GroupRow;
 
 static int
@@ -635,7 +637,7 @@ group_row_kept(BookingPair *pair, TupleDesc desc, HeapTuple tuple, int64 group_i
 static int
 group_rows(BookingPair *pair, int64 *group_id, int64 member_id,
 		   bool (*keep) (BookingPair *, Datum, bool), bool lock, int64 **ids,
-		   int64 **resource_ids, bool *ranged, bool *done)
+		   int64 **resource_ids, HeapTuple **tuples, bool *ranged, bool *done)
 {
 	Relation	rel = table_open(pair->child_relid, RowShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -698,6 +700,7 @@ group_rows(BookingPair *pair, int64 *group_id, int64 member_id,
 		}
 		rows[n].resource_id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_RESOURCE, desc, &isnull));
 		rows[n].id = DatumGetInt64(heap_getattr(tuple, BOOKING_COL_ID, desc, &isnull));
+		rows[n].tuple = lock ? NULL : heap_copytuple(tuple);
 		rows[n++].tid = tuple->t_self;
 	}
 	systable_endscan(scan);
@@ -708,10 +711,12 @@ group_rows(BookingPair *pair, int64 *group_id, int64 member_id,
 	*resource_ids = palloc(sizeof(int64) * Max(n, 1));
 	if (!lock)
 	{
+		*tuples = palloc(sizeof(HeapTuple) * Max(n, 1));
 		for (i = 0; i < n; i++)
 		{
 			(*ids)[i] = rows[i].id;
 			(*resource_ids)[i] = rows[i].resource_id;
+			(*tuples)[i] = rows[i].tuple;
 		}
 		UnregisterSnapshot(snapshot);
 		table_close(rel, NoLock);
@@ -741,15 +746,17 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 				  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
 				  int64 **resource_ids, bool *done)
 {
-	return group_rows(pair, group_id, member_id, keep, true, ids, resource_ids, NULL, done);
+	return group_rows(pair, group_id, member_id, keep, true, ids, resource_ids, NULL, NULL,
+					  done);
 }
 
 int
 direct_group_rows(BookingPair *pair, int64 group_id, bool (*keep) (BookingPair *, Datum, bool),
-				  int64 **ids, int64 **resource_ids, bool *ranged, bool *done)
+				  int64 **ids, int64 **resource_ids, HeapTuple **tuples, bool *ranged,
+				  bool *done)
 {
 	*ranged = false;
-	return group_rows(pair, &group_id, 0, keep, false, ids, resource_ids, ranged, done);
+	return group_rows(pair, &group_id, 0, keep, false, ids, resource_ids, tuples, ranged, done);
 }
 
 HeapTuple

@@ -85,12 +85,14 @@ typedef struct DirectChange
 	 * lock, and then only the locks of resources where it holds rows, so the two cannot wait on
 	 * each other in a circle.  A row found with a range is 40001.  judge, if set, runs on each
 	 * version of the row must_id that is read, before only_from, and raises what the caller
-	 * reports for it.
+	 * reports for it.  seen, if set, holds the version of each row (or NULL) that the caller
+	 * read unlocked, with the transaction's snapshot, to be written instead of reading it again.
 	 */
 	bool		unlocked;
 	int64		must_id;
 	void		(*judge) (BookingPair *pair, HeapTuple tuple, TupleDesc desc, void *arg);
 	void	   *judge_arg;
+	HeapTuple  *seen;
 } DirectChange;
 
 /*
@@ -122,12 +124,13 @@ extern int	direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id
 							  int64 **resource_ids, bool *done);
 
 /*
- * The same rows as the snapshot sees them, locking none (a pool group's confirm, which changes
- * them with DirectChange.unlocked); *ranged says whether one of them has a range.
+ * The same rows as the snapshot sees them, locking none (for DirectChange.unlocked), with a copy
+ * of each version seen in *tuples; *ranged says whether one of them has a range.
  */
 extern int	direct_group_rows(BookingPair *pair, int64 group_id,
 							  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
-							  int64 **resource_ids, bool *ranged, bool *done);
+							  int64 **resource_ids, HeapTuple **tuples, bool *ranged,
+							  bool *done);
 
 /*
  * The row with this id as the transaction's snapshot sees it, a copy, locking nothing; NULL

@@ -668,6 +668,7 @@ resolve_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *
 	bool		isnull;
 	int64	   *ids = &booking_id;
 	int64	   *resources;
+	HeapTuple  *tuples = &seen;
 	int			n = 1;
 	int			i;
 	bool		ranged;
@@ -685,20 +686,24 @@ resolve_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *
 		return false;
 	if (row.has_group)
 	{
-		n = direct_group_rows(pair, row.group_id, status_is_held, &ids, &resources, &ranged,
-							  &done);
+		n = direct_group_rows(pair, row.group_id, status_is_held, &ids, &resources, &tuples,
+							  &ranged, &done);
 		if (!done || ranged)
 			return false;
 		for (i = 0; i < n && ids[i] != booking_id; i++)
 			;
 		if (i == n)
 		{
-			/* no longer held as the group's scan saw it: judged first, and reported */
+			/* no longer held as the group's scan saw it: read again first, and reported */
 			int64	   *with = palloc(sizeof(int64) * (n + 1));
+			HeapTuple  *with_tuples = palloc(sizeof(HeapTuple) * (n + 1));
 
 			with[0] = booking_id;
 			memcpy(with + 1, ids, sizeof(int64) * n);
+			with_tuples[0] = NULL;
+			memcpy(with_tuples + 1, tuples, sizeof(HeapTuple) * n);
 			ids = with;
+			tuples = with_tuples;
 			n++;
 		}
 	}
@@ -712,6 +717,7 @@ resolve_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *
 	how.must_id = booking_id;
 	how.judge = judge_hold;
 	how.judge_arg = &judge;
+	how.seen = tuples;
 	if (!direct_update_bookings(pair, ids, n, &how, store, &updated))
 		return false;
 	if (updated < 1)
