@@ -5,9 +5,12 @@
 -- The row is locked (SKIP LOCKED) and its status checked under that lock before cancel() runs,
 -- so cancel() never meets a row that is already over (55000); a resource with no such row is a
 -- no-op.  A waiting row locked here is one that a promotion running at the same time must not
--- wait for (src/waitlist.c).
+-- wait for (src/waitlist.c).  One time in four the whole group of the row goes, without a reason:
+-- cancel()'s direct way, whose other rows are not locked first and race their holders' confirm,
+-- release and extend, the sweeper and the admissions that expire holds.
 \set r random(1, :nres)
 \set k random(1, 20)
+\set g random(1, 4)
 SELECT c.id
   FROM (SELECT b.id FROM booking.booking b
          WHERE b.resource_id = :r
@@ -16,4 +19,4 @@ SELECT c.id
                     ELSE b.status = 'held' END
          ORDER BY random() LIMIT 1
            FOR UPDATE SKIP LOCKED) t,
-       LATERAL booking.cancel(t.id, 'lc') c;
+       LATERAL booking.cancel(t.id, CASE WHEN :g = 1 THEN NULL ELSE 'lc' END, whole_group => :g = 1) c;

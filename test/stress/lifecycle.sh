@@ -14,7 +14,8 @@
 #     its mind (one time in three at the last moment before the hold's time is up, else any time
 #     in 3.5 s) and, after up to LC_THINK ms more inside the transaction, confirms, releases or
 #     extends the hold, or abandons it to its expiry (lc_act.sql); cancel() of a random
-#     confirmed, waiting or held row (lc_cancel.sql).  Lines are kept shorter than LC_MAXLINE by
+#     confirmed, waiting or held row, one time in four of its whole group without a reason
+#     (lc_cancel.sql).  Lines are kept shorter than LC_MAXLINE by
 #     the clients (stress.line_short), or they would grow without end and nothing but the line
 #     would ever be admitted.  The helpers catch what the engine raises: the only error allowed
 #     is 55000 on a hold that is over (expired, or cancelled under the client), proven by the
@@ -469,8 +470,8 @@ read -r b_held b_confirmed b_waiting b_full b_conflict many_ok many_refused <<<"
 	  FROM booking.attempt a LEFT JOIN booking.booking b ON b.id = a.booking_id" | tr '|' ' ')"
 read -r n_confirm n_release n_lc_release n_cancel n_extend n_expire n_promote_pool n_promote_tl <<<"$(q "
 	SELECT count(*) FILTER (WHERE a.action = 'confirm'),
-	       count(*) FILTER (WHERE a.action = 'release' AND b.meta->>'cancel_reason' IS NULL),
-	       count(*) FILTER (WHERE a.action = 'release' AND b.meta->>'cancel_reason' IS NOT NULL),
+	       (SELECT count(*) FROM stress.acted WHERE op = 'release' AND ok),
+	       count(*) FILTER (WHERE a.action = 'release'),
 	       count(*) FILTER (WHERE a.action = 'cancel'),
 	       count(*) FILTER (WHERE a.action = 'extend'),
 	       count(*) FILTER (WHERE a.action = 'expire'),
@@ -520,7 +521,7 @@ stress-lc: summary after ${SECONDS_RUN}s of load (${load_seconds}s with start-up
   holds made:      $((holds_slot + holds_many)) ($holds_slot by book_slot, $holds_many by book_many)
   acted on holds:  $acted
   confirmed:       $n_confirm holds
-  released:        $n_release by release(), $n_lc_release held rows by cancel()
+  released:        $n_release release() calls; $n_lc_release held rows by release() or cancel()
   extended:        $n_extend
   expired:         $n_expire in all: $lazy lazily by admissions, $swept by the sweeper ($sweeps runs), $final_swept by the last expire_holds()
   past due:        at the end of the load $due_pool holds on pools (still counted), $due_tl on timelines (taking nothing)

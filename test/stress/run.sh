@@ -4,9 +4,10 @@
 # Creates its own database (booking_stress, dropped first), a few hundred pool resources with
 # small random capacities, and for STRESS_SECONDS runs at the same time:
 #   - pgbench, STRESS_CLIENTS clients, mixing the scripts next to this file: book_slot() of 1-4
-#     spots (book.sql), cancel() of an active booking (cancel.sql), direct UPDATEs of status and
-#     spots and direct DELETEs (release.sql, shrink.sql, delete.sql).  None of them can raise an
-#     error when the engine is right, so a pgbench client that aborts is a failure;
+#     spots (book.sql), cancel() of an active booking (cancel.sql, with a reason; cancel_race.sql,
+#     without one, racing the others for its row), direct UPDATEs of status and spots and direct
+#     DELETEs (release.sql, shrink.sql, delete.sql).  None of them can raise an error when the
+#     engine is right, so a pgbench client that aborts is a failure;
 #   - STRESS_DIRECT psql sessions writing the table directly the way an application would,
 #     statements that may well be refused: INSERTs and COPYs that ask for more than is left,
 #     UPDATEs that grow spots, admit waitlisted rows or move rows to another resource, and
@@ -77,6 +78,18 @@ CREATE TABLE stress.deleted (
 	spots int NOT NULL,
 	status booking.status NOT NULL
 );
+CREATE TABLE stress.cancelled_plain (id bigint PRIMARY KEY);
+CREATE TABLE stress.cancel_missed (sqlstate text NOT NULL);
+CREATE FUNCTION stress.cancel_plain(p_id bigint) RETURNS void LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF p_id IS NULL THEN
+		RETURN;
+	END IF;
+	INSERT INTO stress.cancelled_plain SELECT id FROM booking.cancel(p_id);
+EXCEPTION WHEN object_not_in_prerequisite_state OR no_data_found THEN
+	INSERT INTO stress.cancel_missed VALUES (SQLSTATE);
+END
+\$\$;
 SQL
 # The scripts pick resources as 1..NRES.
 if [ "$(q "SELECT min(id) || ' ' || max(id) || ' ' || count(*) FROM booking.resource")" != "1 $NRES $NRES" ]; then
@@ -209,7 +222,7 @@ PIDS+=($!)
 
 pgbench -n -M prepared -c "$CLIENTS" -j 4 -T "$SECONDS_RUN" --random-seed="$SEED" \
 	-D nres="$NRES" -D hot="$HOT" \
-	-f "$HERE/book.sql@8" -f "$HERE/cancel.sql@3" -f "$HERE/release.sql@2" \
+	-f "$HERE/book.sql@8" -f "$HERE/cancel.sql@3" -f "$HERE/cancel_race.sql@2" -f "$HERE/release.sql@2" \
 	-f "$HERE/shrink.sql@1" -f "$HERE/delete.sql@1" \
 	"$DB" >"$WORK/pgbench.out" 2>"$WORK/pgbench.err"
 pgbench_rc=$?
@@ -270,6 +283,18 @@ cancel_unaudited=$(q "SELECT count(*) FROM booking.booking b
 	WHERE b.meta->>'cancel_reason' = 'stress'
 	  AND NOT EXISTS (SELECT 1 FROM booking.attempt a WHERE a.booking_id = b.id AND a.action IN ('cancel', 'release'))")
 [ "$cancel_unaudited" = 0 ] || violation "$cancel_unaudited bookings cancelled by cancel() have no audit row"
+# cancel() with no reason, racing (cancel_race.sql): what it cancelled is cancelled still, or was
+# deleted, and audited; a run in which it cancelled nothing has not tested it.
+read -r plain_cancels plain_missed plain_wrong <<<"$(q "
+	SELECT (SELECT count(*) FROM stress.cancelled_plain),
+	       (SELECT count(*) FROM stress.cancel_missed),
+	       (SELECT count(*) FROM stress.cancelled_plain p
+	         WHERE NOT EXISTS (SELECT 1 FROM stress.deleted d WHERE d.id = p.id)
+	           AND (NOT EXISTS (SELECT 1 FROM booking.booking b WHERE b.id = p.id AND b.status = 'cancelled')
+	                OR NOT EXISTS (SELECT 1 FROM booking.attempt a
+	                                WHERE a.booking_id = p.id AND a.action IN ('cancel', 'release'))))" | tr '|' ' ')"
+[ "${plain_wrong:-1}" = 0 ] || violation "$plain_wrong bookings cancelled by cancel() without a reason are not cancelled, or not audited"
+[ "${plain_cancels:-0}" -gt 0 ] || violation "cancel() without a reason never cancelled anything"
 
 # A run in which nothing was refused, or nothing admitted, has not tested the boundary.
 [ "${made:-0}" -gt 0 ] || violation "book_slot() admitted nothing"
@@ -289,7 +314,7 @@ cat <<SUMMARY
 stress: summary after ${SECONDS_RUN}s, seed $SEED
   pgbench:         ${total_tx:-?} transactions, tps ${tps:-?}, $CLIENTS clients
   book_slot():     $attempts calls, $made bookings made, $refused refused as full
-  cancel():        $cancels cancelled rows still in the table
+  cancel():        $cancels cancelled rows still in the table; without a reason, racing: $plain_cancels cancelled, $plain_missed found over or gone
   direct writes:   $direct_ok succeeded, $direct_refused refused with 23514 booking_capacity (from $DIRECT psql sessions)
   deleted:         $deleted bookings by direct DELETE
   live checks:     $checks snapshots of verify() + independent count during the load
