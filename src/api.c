@@ -902,6 +902,7 @@ cancel_unlocked(BookingPair *pair, int64 booking_id, bool whole_group, Tuplestor
 	HeapTuple	seen = direct_read_booking(pair, booking_id, &done);
 	Relation	rel;
 	TupleDesc	desc;
+	bool		no_range;
 	bool		ranged;
 	Datum		group;
 	bool		no_group;
@@ -916,11 +917,10 @@ cancel_unlocked(BookingPair *pair, int64 booking_id, bool whole_group, Tuplestor
 		return false;
 	rel = table_open(pair->child_relid, NoLock);
 	desc = RelationGetDescr(rel);
-	(void) heap_getattr(seen, BOOKING_COL_DURING, desc, &ranged);
-	ranged = !ranged;
+	(void) heap_getattr(seen, BOOKING_COL_DURING, desc, &no_range);
 	group = heap_getattr(seen, BOOKING_COL_GROUP, desc, &no_group);
 	table_close(rel, NoLock);
-	if (ranged)
+	if (!no_range)
 		return false;
 	if (whole_group && !no_group)
 	{
