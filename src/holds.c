@@ -541,6 +541,46 @@ lock_group(const HoldRow *row, int64 **resource_ids, int64 **booking_ids)
 	return lock_group_rows(&group_id, 0, false, resource_ids, booking_ids);
 }
 
+/*
+ * lock_hold() with the hold's group locked first: where the row, as the snapshot sees it, is a
+ * held row of a group, the group's held rows are locked (lock_group_rows(), ascending) before
+ * the row named is, which is then among them and locked already.  So two calls that name
+ * different rows of one group lock its rows in one order, as every other writer of them does,
+ * and cannot wait on each other in a circle.  Returns how many rows of the group it locked
+ * (*group_locked true), or 0 with *group_locked false where the caller locks the group itself
+ * after its checks (lock_group()).
+ */
+static int
+lock_hold_grouped(int64 booking_id, HoldRow *row, int64 **resource_ids, int64 **booking_ids,
+				  bool *group_locked)
+{
+	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
+	bool		done;
+	HeapTuple	seen = direct_read_booking(pair, booking_id, &done);
+	int			n = 0;
+
+	*group_locked = false;
+	if (seen != NULL)
+	{
+		Relation	rel = table_open(pair->child_relid, NoLock);
+		bool		no_group;
+		bool		isnull;
+		Datum		group = heap_getattr(seen, BOOKING_COL_GROUP, RelationGetDescr(rel), &no_group);
+		Datum		status = heap_getattr(seen, BOOKING_COL_STATUS, RelationGetDescr(rel), &isnull);
+
+		table_close(rel, NoLock);
+		if (!no_group && pair_state(pair, status, isnull) == STATE_HELD)
+		{
+			int64		group_id = DatumGetInt64(group);
+
+			n = lock_group_rows(&group_id, 0, false, resource_ids, booking_ids);
+			*group_locked = true;
+		}
+	}
+	lock_hold(booking_id, row);
+	return n;
+}
+
 /* Whether a status is held (the rows a group's confirm or release changes). */
 static bool
 status_is_held(BookingPair *pair, Datum status, bool isnull)
@@ -743,6 +783,7 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 	int64	   *group_resources;
 	int64	   *group_rows = NULL;
 	int			ngroup = 0;
+	bool		group_locked;
 	int64		booking_id = booking_call_begin(fcinfo, &store);
 	DirectChange how = *change;
 	int			updated;
@@ -752,13 +793,17 @@ resolve_hold(FunctionCallInfo fcinfo, const char *verb, SPIPlanPtr *plans, const
 		SPI_finish();
 		return (Datum) 0;
 	}
-	lock_hold(booking_id, &row);
+	ngroup = lock_hold_grouped(booking_id, &row, &group_resources, &group_rows, &group_locked);
 	if (approves && strcmp(row.status, "pending") == 0)
+	{
 		row.has_group = false;	/* an approval is of one row */
+		ngroup = 0;
+	}
 	else
 	{
 		check_hold(&row, fcinfo, 1, verb);
-		ngroup = lock_group(&row, &group_resources, &group_rows);
+		if (!group_locked)
+			ngroup = lock_group(&row, &group_resources, &group_rows);
 	}
 	/* the rows are locked: straight through the table AM where nothing needs the statement */
 	how.only_from = row.has_group ? status_is_held : NULL;
@@ -831,10 +876,11 @@ booking_extend(PG_FUNCTION_ARGS)
 	AttemptRecord rec;
 	int64	   *group_resources;
 	int			ngroup;
+	bool		group_locked;
 	int			i;
 
 	booking_id = booking_call_begin(fcinfo, &store);
-	lock_hold(booking_id, &row);
+	ngroup = lock_hold_grouped(booking_id, &row, &group_resources, NULL, &group_locked);
 	check_hold(&row, fcinfo, 1, "extended");
 	read_hold_rule(row.resource_id, &max_hold, &no_max, &ttl);
 	by = PG_ARGISNULL(2) ? ttl : PG_GETARG_DATUM(2);
@@ -847,7 +893,8 @@ booking_extend(PG_FUNCTION_ARGS)
 	new_expiry = DirectFunctionCall2(timestamptz_pl_interval,
 									 TimestampTzGetDatum(row.expires_at), by);
 	/* the hold's whole life within the max_hold of its resource, of every one for a group */
-	ngroup = lock_group(&row, &group_resources, NULL);
+	if (!group_locked)
+		ngroup = lock_group(&row, &group_resources, NULL);
 	if (ngroup > 0)
 		lock_resources(pair_by_id(BOOKING_OWN_PAIR), group_resources, ngroup);
 	for (i = -1; i < ngroup; i++)
