@@ -899,39 +899,46 @@ static bool
 cancel_unlocked(BookingPair *pair, int64 booking_id, bool whole_group, Tuplestorestate *store)
 {
 	bool		done;
-	HeapTuple	seen = direct_read_booking(pair, booking_id, &done);
+	HeapTuple	seen;
 	Relation	rel;
-	TupleDesc	desc;
 	bool		no_range;
-	bool		ranged;
-	Datum		group;
+	bool		ranged = false;
 	bool		no_group;
 	DirectChange change = {.state = STATE_CANCELLED, .only_from = status_is_live,
 	.unlocked = true};
 	int64	   *ids = &booking_id;
 	int64	   *resources;
+	HeapTuple  *group_tuples;
 	int			n = 1;
+	int			ngroup = 0;
 	int			updated;
 
-	if (seen == NULL)
+	/* the booking, and with whole_group its group's live rows, as one snapshot sees them */
+	if (whole_group)
+		ngroup = direct_member_group_rows(pair, booking_id, status_is_live, &seen, &ids,
+										  &resources, &group_tuples, &ranged, &done);
+	else
+		seen = direct_read_booking(pair, booking_id, &done);
+	if (!done || seen == NULL)
 		return false;
 	rel = table_open(pair->child_relid, NoLock);
-	desc = RelationGetDescr(rel);
-	(void) heap_getattr(seen, BOOKING_COL_DURING, desc, &no_range);
-	group = heap_getattr(seen, BOOKING_COL_GROUP, desc, &no_group);
+	(void) heap_getattr(seen, BOOKING_COL_DURING, RelationGetDescr(rel), &no_range);
+	(void) heap_getattr(seen, BOOKING_COL_GROUP, RelationGetDescr(rel), &no_group);
 	table_close(rel, NoLock);
 	if (!no_range)
 		return false;
 	if (whole_group && !no_group)
 	{
-		n = direct_group_rows(pair, DatumGetInt64(group), status_is_live, &ids, &resources,
-							  &change.seen, &ranged, &done);
-		if (!done || ranged || n == 0)
+		if (ranged || ngroup == 0)
 			return false;
+		n = ngroup;
+		change.seen = group_tuples;
 	}
 	else
 	{
 		/* one row: judged at each version read, as the statement's WHERE and its report */
+		ids = &booking_id;
+		n = 1;
 		change.seen = &seen;
 		change.must_id = booking_id;
 		change.judge = judge_live;

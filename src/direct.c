@@ -630,14 +630,15 @@ group_row_kept(BookingPair *pair, TupleDesc desc, HeapTuple tuple, int64 group_i
 }
 
 /*
- * direct_lock_group() and direct_group_rows(): the group's rows the snapshot sees that keep
- * accepts, in ascending resource order, each locked (lock) or not; *ranged, if given, says
- * whether one of them has a range.
+ * direct_lock_group() and direct_member_group_rows(): the group's rows the snapshot sees that
+ * keep accepts, in ascending resource order, each locked (lock) or not; *ranged, if given, says
+ * whether one of them has a range, and *member_seen, if given, is the member read (or NULL).
  */
 static int
 group_rows(BookingPair *pair, int64 *group_id, int64 member_id,
 		   bool (*keep) (BookingPair *, Datum, bool), bool lock, int64 **ids,
-		   int64 **resource_ids, HeapTuple **tuples, bool *ranged, bool *done)
+		   int64 **resource_ids, HeapTuple **tuples, bool *ranged, HeapTuple *member_seen,
+		   bool *done)
 {
 	Relation	rel = table_open(pair->child_relid, RowShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -669,6 +670,8 @@ group_rows(BookingPair *pair, int64 *group_id, int64 member_id,
 		bool		isnull = true;
 		Datum		d = member != NULL ? heap_getattr(member, BOOKING_COL_GROUP, desc, &isnull) : 0;
 
+		if (member_seen != NULL)
+			*member_seen = member;
 		if (isnull)
 		{
 			UnregisterSnapshot(snapshot);
@@ -746,17 +749,25 @@ direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id,
 				  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
 				  int64 **resource_ids, bool *done)
 {
-	return group_rows(pair, group_id, member_id, keep, true, ids, resource_ids, NULL, NULL,
+	return group_rows(pair, group_id, member_id, keep, true, ids, resource_ids, NULL, NULL, NULL,
 					  done);
 }
 
 int
-direct_group_rows(BookingPair *pair, int64 group_id, bool (*keep) (BookingPair *, Datum, bool),
-				  int64 **ids, int64 **resource_ids, HeapTuple **tuples, bool *ranged,
-				  bool *done)
+direct_member_group_rows(BookingPair *pair, int64 member_id,
+						 bool (*keep) (BookingPair *, Datum, bool), HeapTuple *member,
+						 int64 **ids, int64 **resource_ids, HeapTuple **tuples, bool *ranged,
+						 bool *done)
 {
+	int64		group_id = 0;
+
 	*ranged = false;
-	return group_rows(pair, &group_id, 0, keep, false, ids, resource_ids, tuples, ranged, done);
+	*member = NULL;
+	*ids = NULL;
+	*resource_ids = NULL;
+	*tuples = NULL;
+	return group_rows(pair, &group_id, member_id, keep, false, ids, resource_ids, tuples, ranged,
+					  member, done);
 }
 
 HeapTuple

@@ -124,13 +124,15 @@ extern int	direct_lock_group(BookingPair *pair, int64 *group_id, int64 member_id
 							  int64 **resource_ids, bool *done);
 
 /*
- * The same rows as the snapshot sees them, locking none (for DirectChange.unlocked), with a copy
- * of each version seen in *tuples; *ranged says whether one of them has a range.
+ * The row member_id and, where it is of a group, the same rows of its group as one snapshot
+ * sees them, locking none (for DirectChange.unlocked): *member a copy of the row (NULL when
+ * there is none), a copy of each group row seen in *tuples, *ranged whether one of those has
+ * a range.  Returns how many group rows (0 for a row of no group); *done as above.
  */
-extern int	direct_group_rows(BookingPair *pair, int64 group_id,
-							  bool (*keep) (BookingPair *, Datum, bool), int64 **ids,
-							  int64 **resource_ids, HeapTuple **tuples, bool *ranged,
-							  bool *done);
+extern int	direct_member_group_rows(BookingPair *pair, int64 member_id,
+									 bool (*keep) (BookingPair *, Datum, bool),
+									 HeapTuple *member, int64 **ids, int64 **resource_ids,
+									 HeapTuple **tuples, bool *ranged, bool *done);
 
 /*
  * The row with this id as the transaction's snapshot sees it, a copy, locking nothing; NULL

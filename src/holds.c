@@ -702,21 +702,24 @@ resolve_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *
 {
 	BookingPair *pair = pair_by_id(BOOKING_OWN_PAIR);
 	bool		done;
-	HeapTuple	seen = direct_read_booking(pair, booking_id, &done);
+	HeapTuple	seen;
 	Relation	rel;
 	HoldRow		row;
 	bool		isnull;
-	int64	   *ids = &booking_id;
+	int64	   *ids;
 	int64	   *resources;
-	HeapTuple  *tuples = &seen;
-	int			n = 1;
+	HeapTuple  *tuples;
+	int			n;
 	int			i;
 	bool		ranged;
 	DirectChange how = *change;
 	HoldJudge	judge;
 	int			updated;
 
-	if (seen == NULL)
+	/* the hold and its group's held rows, as one snapshot sees them */
+	n = direct_member_group_rows(pair, booking_id, status_is_held, &seen, &ids, &resources,
+								 &tuples, &ranged, &done);
+	if (!done || seen == NULL)
 		return false;
 	rel = table_open(pair->child_relid, NoLock);
 	hold_row_of(pair, seen, RelationGetDescr(rel), &row);
@@ -724,17 +727,21 @@ resolve_unlocked(FunctionCallInfo fcinfo, int64 booking_id, const DirectChange *
 	table_close(rel, NoLock);
 	if (strcmp(row.status, "held") != 0 || !isnull)
 		return false;
-	if (row.has_group)
+	if (!row.has_group)
 	{
-		n = direct_group_rows(pair, row.group_id, status_is_held, &ids, &resources, &tuples,
-							  &ranged, &done);
-		if (!done || ranged)
+		ids = &booking_id;
+		tuples = &seen;
+		n = 1;
+	}
+	else
+	{
+		if (ranged)
 			return false;
 		for (i = 0; i < n && ids[i] != booking_id; i++)
 			;
 		if (i == n)
 		{
-			/* no longer held as the group's scan saw it: read again first, and reported */
+			/* not among them (changed since): read again first, and reported */
 			int64	   *with = palloc(sizeof(int64) * (n + 1));
 			HeapTuple  *with_tuples = palloc(sizeof(HeapTuple) * (n + 1));
 
