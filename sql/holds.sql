@@ -186,7 +186,8 @@ SELECT * FROM booking.verify();
 -- The hold slot.  A hold that is its resource's only one is recorded on the resource's row
 -- (hold_id, hold_due) instead of in booking.queue; any other hold gets an entry there.  The
 -- confirm leaves the slot naming a row no longer held; the cancel that gives the spots back
--- empties it.  Admissions and expire_holds() find a due hold in either place.
+-- empties it where others still take spots, and leaves it where none do (the next take
+-- overwrites or empties it).  Admissions and expire_holds() find a due hold in either place.
 INSERT INTO booking.resource (name, capacity) VALUES ('seat A1', 1), ('seat A2', 1), ('bench', 2);
 SELECT id AS a1 FROM booking.resource WHERE name = 'seat A1' \gset
 SELECT id AS a2 FROM booking.resource WHERE name = 'seat A2' \gset
@@ -210,9 +211,11 @@ SELECT status FROM booking.confirm(:s_p2, :'t_p2');
 SELECT count(*) AS queue_entries FROM booking.queue WHERE resource_id IN (:a1, :bench);
 SELECT hold_id = :s_one AS slot_still_names_it FROM booking.resource WHERE id = :a1;
 SELECT * FROM booking.verify();
--- the cancel gives the seat back and empties its slot; the next hold takes it
+-- the cancel gives the seat back; nothing stays taken, so the slot is left naming the cancelled
+-- row, which readers pass over; the next hold takes it
 SELECT status FROM booking.cancel(:s_one);
-SELECT hold_id IS NULL AS slot_empty, hold_due IS NULL AS due_empty FROM booking.resource WHERE id = :a1;
+SELECT spots_reserved, hold_id = :s_one AS slot_names_cancelled FROM booking.resource WHERE id = :a1;
+SELECT * FROM booking.verify();
 SELECT booking_id AS s_two FROM booking.book_slot(:a1, holder => 'ron', hold => '10 minutes') \gset
 SELECT hold_id = :s_two AS slot_names_new_hold FROM booking.resource WHERE id = :a1;
 -- an extension moves the hold to the queue with its new expiry; the slot's is no longer its own
@@ -235,7 +238,7 @@ VALUES (:a2, 'uma', 'held', now() - interval '1 minute', now() - interval '11 mi
 RETURNING id AS s_due2 \gset
 SELECT booking.expire_holds(100) AS expired;
 SELECT status FROM booking.booking WHERE id = :s_due2;
-SELECT spots_reserved, hold_id IS NULL AS slot_empty FROM booking.resource WHERE id = :a2;
+SELECT spots_reserved, hold_id = :s_due2 AS slot_names_expired FROM booking.resource WHERE id = :a2;
 SELECT action, holder, status FROM booking.attempt WHERE holder IN ('sam', 'uma') ORDER BY id;
 -- the slot is the engine's: an UPDATE that writes it gets 428C9; a new resource's starts empty
 UPDATE booking.resource SET hold_id = NULL WHERE id = :bench;
@@ -252,6 +255,24 @@ RESET session_replication_role;
 SELECT resource_id = :bench AS the_bench, problem FROM booking.verify();
 SELECT resource_id = :bench AS the_bench, old_reserved, new_reserved FROM booking.repair();
 SELECT booking_id = :s_p1 AS queued_is_first FROM booking.queue WHERE resource_id = :bench;
+SELECT * FROM booking.verify();
+-- a give-back that leaves spots taken empties the slot naming its row; a take with no hold to
+-- record that finds nothing taken empties a slot left naming a row given back
+INSERT INTO booking.resource (name, capacity) VALUES ('sofa', 2), ('seat A4', 1);
+SELECT id AS sofa FROM booking.resource WHERE name = 'sofa' \gset
+SELECT id AS a4 FROM booking.resource WHERE name = 'seat A4' \gset
+SELECT booking_id AS s_x FROM booking.book_slot(:sofa, holder => 'xia', hold => '10 minutes') \gset
+SELECT booking_id AS s_y FROM booking.book_slot(:sofa, holder => 'yan', hold => '10 minutes') \gset
+SELECT hold_id = :s_x AS slot_names_x FROM booking.resource WHERE id = :sofa;
+SELECT status FROM booking.cancel(:s_x);
+SELECT spots_reserved, hold_id IS NULL AS slot_empty, hold_due IS NULL AS due_empty
+FROM booking.resource WHERE id = :sofa;
+SELECT booking_id AS s_z FROM booking.book_slot(:a4, holder => 'zoe', hold => '10 minutes') \gset
+SELECT status FROM booking.cancel(:s_z);
+SELECT hold_id = :s_z AS slot_names_z FROM booking.resource WHERE id = :a4;
+SELECT ok, status FROM booking.book_slot(:a4, holder => 'abe');
+SELECT spots_reserved, hold_id IS NULL AS slot_empty, hold_due IS NULL AS due_empty
+FROM booking.resource WHERE id = :a4;
 SELECT * FROM booking.verify();
 
 -- tokens come from a block of strong random bytes drawn ahead (1,024 bytes, 64 tokens): across

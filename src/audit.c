@@ -252,34 +252,6 @@ attempt_patchable(TupleDesc desc)
 	return true;
 }
 
-/*
- * Where each column's value starts in a formed row's data (-1: null), walking the columns as
- * the tuple's layout lays them: each aligned for its type, then as long as it is.
- */
-static void
-attempt_offsets(TupleDesc desc, HeapTuple tuple, int *offsets)
-{
-	HeapTupleHeader td = tuple->t_data;
-	char	   *data = (char *) td + td->t_hoff;
-	bits8	   *bits = HeapTupleHasNulls(tuple) ? td->t_bits : NULL;
-	uint32		off = 0;
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (bits != NULL && att_isnull(i, bits))
-		{
-			offsets[i] = -1;
-			continue;
-		}
-		off = att_align_pointer(off, att->attalign, att->attlen, data + off);
-		offsets[i] = (int) off;
-		off = att_addlength_pointer(off, att->attlen, data + off);
-	}
-}
-
 /* A copy of the first row with the patched columns of values written over it. */
 static HeapTuple
 attempt_patch(TupleDesc desc, HeapTuple first, const int *offsets, const Datum *values,
@@ -480,7 +452,7 @@ write_attempts(const AttemptRecord *recs, int n)
 			{
 				first = tuple;
 				memcpy(first_nulls, nulls, sizeof(first_nulls));
-				attempt_offsets(desc, first, offsets);
+				row_data_offsets(desc, first, desc->natts, offsets);
 			}
 			ExecStoreHeapTuple(tuple, slots[i], true);
 		}

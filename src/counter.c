@@ -312,24 +312,55 @@ find_visible(BookingPair *pair, Relation rel, int64 resource_id, Snapshot snapsh
 }
 
 /*
- * Forms the new version of a resource row from the values set in the slot and keeps it there,
- * owned by the slot: the update takes it as it is, where a virtual slot's values would be
- * copied once into the slot and then again into the row the update writes.
+ * The new version of a resource row, from the values set in the slot, kept there and owned by
+ * the slot: the update takes it as it is, where a virtual slot's values would be copied once
+ * into the slot and then again into the row the update writes.  Only the counter and the hold
+ * slot change: where old (the version read) is given and their nulls stay as they were, the
+ * new version is old's bytes with theirs written over (row_patched_copy()); else it is formed.
  */
 static void
-store_new_version(TupleTableSlot *slot)
+store_new_version(BookingPair *pair, TupleTableSlot *slot, HeapTuple old)
 {
-	HeapTuple	tuple = heap_form_tuple(slot->tts_tupleDescriptor, slot->tts_values,
-										slot->tts_isnull);
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	HeapTuple	tuple = NULL;
+	MemoryContext oldcxt = MemoryContextSwitchTo(slot->tts_mcxt);	/* the slot's own row */
 
+	if (old != NULL)
+	{
+		int			cols[3];
+		Datum		values[3];
+		bool		nulls[3];
+		int			n = 0;
+		int			i;
+
+		cols[n++] = pair->counter_att;
+		if (pair->hold_id_att != InvalidAttrNumber)
+		{
+			cols[n++] = pair->hold_id_att;
+			cols[n++] = pair->hold_due_att;
+		}
+		for (i = 0; i < n; i++)
+		{
+			values[i] = slot->tts_values[cols[i] - 1];
+			nulls[i] = slot->tts_isnull[cols[i] - 1];
+		}
+		tuple = row_patched_copy(old, desc, n, cols, values, nulls);
+	}
+	if (tuple == NULL)
+		tuple = heap_form_tuple(desc, slot->tts_values, slot->tts_isnull);
 	ExecStoreHeapTuple(tuple, slot, true);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
  * The hold slot of the resource's new version (values, isnull: its columns, the counter already
  * changed by delta from before).  A hold that starts to take spots goes in where the slot is
  * empty, names this row already, or names a row that cannot be a hold here any more because
- * nothing was taken (a held row takes at least one spot); a row that gives spots back leaves it.
+ * nothing was taken (a held row takes at least one spot); any other take that finds nothing
+ * taken empties such a slot.  A row that gives spots back empties the slot naming it, unless
+ * nothing stays taken: then the slot is left as it is, naming a row that is no longer a hold
+ * there, which the next take overwrites or empties, and the row's new version keeps the old
+ * one's layout (row_patched_copy()).
  */
 static void
 slot_write(BookingPair *pair, HoldSlot *slot, int64 resource_id, int32 delta, int32 before,
@@ -338,20 +369,24 @@ slot_write(BookingPair *pair, HoldSlot *slot, int64 resource_id, int32 delta, in
 	int			id = pair->hold_id_att - 1;
 	int			due = pair->hold_due_att - 1;
 
-	if (slot == NULL || pair->hold_id_att == InvalidAttrNumber)
+	if (pair->hold_id_att == InvalidAttrNumber)
 		return;
-	if (delta > 0 && slot->put != 0 && slot->put_resource == resource_id)
+	if (delta > 0 && slot != NULL && slot->put != 0 && slot->put_resource == resource_id &&
+		(isnull[id] || before == 0 || DatumGetInt64(values[id]) == slot->put))
 	{
-		if (isnull[id] || before == 0 || DatumGetInt64(values[id]) == slot->put)
-		{
-			values[id] = Int64GetDatum(slot->put);
-			isnull[id] = false;
-			values[due] = TimestampTzGetDatum(slot->put_due);
-			isnull[due] = false;
-			slot->taken = true;
-		}
+		values[id] = Int64GetDatum(slot->put);
+		isnull[id] = false;
+		values[due] = TimestampTzGetDatum(slot->put_due);
+		isnull[due] = false;
+		slot->taken = true;
 	}
-	else if (delta < 0 && slot->clear != 0 && slot->clear_resource == resource_id &&
+	else if (delta > 0 && before == 0 && !isnull[id])
+	{
+		isnull[id] = true;
+		isnull[due] = true;
+	}
+	else if (delta < 0 && slot != NULL && slot->clear != 0 &&
+			 slot->clear_resource == resource_id && (int64) before + delta > 0 &&
 			 !isnull[id] && DatumGetInt64(values[id]) == slot->clear)
 	{
 		isnull[id] = true;
@@ -475,15 +510,14 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("integer out of range")));
-			fresh = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-			ExecClearTuple(fresh);
+			fresh = pair_version_slot(rel);
 			/* the row as read above (row_read() took it apart), with the new count */
 			memcpy(fresh->tts_values, row.values, sizeof(Datum) * desc->natts);
 			memcpy(fresh->tts_isnull, row.isnull, sizeof(bool) * desc->natts);
 			fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
 			slot_write(pair, slot, resource_id, delta, DatumGetInt32(cntd), fresh->tts_values,
 					   fresh->tts_isnull);
-			store_new_version(fresh);
+			store_new_version(pair, fresh, found);
 			res = table_tuple_update(rel, &tid, fresh, GetCurrentCommandId(true), snapshot,
 									 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
 			if (res == TM_Ok)
@@ -494,13 +528,13 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 				if (booking_update_needs_indexes(update_indexes))
 					indexes_insert_entries(rel, fresh,
 										 booking_update_only_summarizing(update_indexes));
-				ExecDropSingleTupleTableSlot(fresh);
+				pair_version_slot_done(fresh);
 				*capacity = DatumGetInt32(capd);
 				*reserved = (int32) updated;
 				UnregisterSnapshot(snapshot);
 				return COUNTER_DONE;
 			}
-			ExecDropSingleTupleTableSlot(fresh);
+			pair_version_slot_done(fresh);
 			if (slot != NULL)
 				slot->taken = false;	/* not written */
 			if (res == TM_SelfModified)
@@ -555,13 +589,12 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("integer out of range")));
-		fresh = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-		ExecClearTuple(fresh);
+		fresh = pair_version_slot(rel);
 		memcpy(fresh->tts_values, locked->tts_values, sizeof(Datum) * desc->natts);
 		memcpy(fresh->tts_isnull, locked->tts_isnull, sizeof(bool) * desc->natts);
 		fresh->tts_values[pair->counter_att - 1] = Int32GetDatum((int32) updated);
 		slot_write(pair, slot, resource_id, delta, cnt, fresh->tts_values, fresh->tts_isnull);
-		store_new_version(fresh);
+		store_new_version(pair, fresh, NULL);
 
 		simple_table_tuple_update(rel, &tid, fresh, snapshot, &update_indexes);
 		rowhint_note_update(rel, resource_id, &fresh->tts_tid, update_indexes);
@@ -571,7 +604,7 @@ apply_direct(BookingPair *pair, Relation rel, int64 resource_id, int32 delta, bo
 										   locked->tts_isnull[pair->waiting_att - 1]));
 		if (booking_update_needs_indexes(update_indexes))
 			indexes_insert_entries(rel, fresh, booking_update_only_summarizing(update_indexes));
-		ExecDropSingleTupleTableSlot(fresh);
+		pair_version_slot_done(fresh);
 		cnt = (int32) updated;
 	}
 

@@ -445,7 +445,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 			UnregisterSnapshot(snapshot);
 			continue;			/* as the statement's WHERE on status would leave it */
 		}
-		slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+		slot = pair_version_slot(rel);
 		ExecStoreHeapTuple(row_reader_changed(&news[done], &olds[done], ncols, cols, values,
 											  nulls),
 						   slot, false);
@@ -482,7 +482,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 				if (newest == NULL ||
 					!row_accepted(pair, change, desc, ids[i], newest, &olds[done]))
 				{
-					ExecDropSingleTupleTableSlot(slot);
+					pair_version_slot_done(slot);
 					UnregisterSnapshot(snapshot);
 					continue;
 				}
@@ -501,7 +501,7 @@ direct_update_bookings(BookingPair *pair, const int64 *ids, int n, const DirectC
 		rowhint_note_update(rel, ids[i], &slot->tts_tid, update_indexes);
 		if (booking_update_needs_indexes(update_indexes))
 			indexes_insert_entries(rel, slot, booking_update_only_summarizing(update_indexes));
-		ExecDropSingleTupleTableSlot(slot);
+		pair_version_slot_done(slot);
 		UnregisterSnapshot(snapshot);
 		done++;
 	}

@@ -64,6 +64,23 @@ static MemoryContext keys_cxt = NULL;
 static HTAB *keys_map = NULL;
 static List *retired_plans = NIL;
 
+/*
+ * Slots for new versions of a table's rows, kept from call to call (pair_version_slot()): each
+ * with its own copy of the row type, made again after the table changes.
+ */
+typedef struct KeptSlot
+{
+	Oid			relid;
+	TupleTableSlot *slot;
+	bool		stale;
+	bool		in_use;			/* given out, not yet given back (pair_version_slot_done()) */
+} KeptSlot;
+
+#define KEPT_SLOTS 4
+static KeptSlot kept_slots[KEPT_SLOTS];
+static int	nkept_slots = 0;
+static int	next_evicted = 0;
+
 static void load_pairs(void);
 static void fill_pairs(MemoryContext cxt);
 static void retire_pairs(void);
@@ -87,6 +104,9 @@ pair_relcache_callback(Datum arg, Oid relid)
 {
 	int			i;
 
+	for (i = 0; i < nkept_slots; i++)
+		if (relid == InvalidOid || kept_slots[i].relid == relid)
+			kept_slots[i].stale = true;
 	if (!pairs_valid)
 		return;
 	if (relid == InvalidOid)
@@ -116,6 +136,15 @@ void
 pair_xact_end(void)
 {
 	ListCell   *lc;
+	int			i;
+
+	/* slots an error left given out (their rows, if their own, are in the slot's memory) */
+	for (i = 0; i < nkept_slots; i++)
+		if (kept_slots[i].in_use)
+		{
+			ExecClearTuple(kept_slots[i].slot);
+			kept_slots[i].in_use = false;
+		}
 
 	/* the keys seen in the transaction */
 	if (keys_cxt != NULL)
@@ -1302,6 +1331,79 @@ pair_scan_close(ChildScan *cs)
 	table_close(cs->rel, NoLock);
 }
 
+static void
+kept_slot_drop(KeptSlot *k)
+{
+	TupleDesc	desc = k->slot->tts_tupleDescriptor;
+
+	ExecDropSingleTupleTableSlot(k->slot);
+	FreeTupleDesc(desc);
+	k->slot = NULL;
+}
+
+TupleTableSlot *
+pair_version_slot(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	KeptSlot   *k = NULL;
+	MemoryContext old;
+	int			i;
+
+	for (i = 0; i < nkept_slots; i++)
+		if (kept_slots[i].relid == relid)
+		{
+			k = &kept_slots[i];
+			break;
+		}
+	/* a caller further up the stack still using it: one for this call alone */
+	if (k != NULL && k->in_use)
+		return MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	if (k == NULL)
+	{
+		if (nkept_slots < KEPT_SLOTS)
+			k = &kept_slots[nkept_slots++];
+		else
+		{
+			for (i = 0; i < KEPT_SLOTS && kept_slots[next_evicted].in_use; i++)
+				next_evicted = (next_evicted + 1) % KEPT_SLOTS;
+			if (kept_slots[next_evicted].in_use)
+				return MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+			k = &kept_slots[next_evicted];
+			next_evicted = (next_evicted + 1) % KEPT_SLOTS;
+		}
+	}
+	else if (!k->stale && k->slot->tts_tupleDescriptor->natts == RelationGetDescr(rel)->natts)
+	{
+		k->in_use = true;
+		return k->slot;
+	}
+	if (k->slot != NULL)
+		kept_slot_drop(k);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	k->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+									   &TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
+	k->relid = relid;
+	k->stale = false;
+	k->in_use = true;
+	return k->slot;
+}
+
+void
+pair_version_slot_done(TupleTableSlot *slot)
+{
+	int			i;
+
+	for (i = 0; i < nkept_slots; i++)
+		if (kept_slots[i].slot == slot)
+		{
+			ExecClearTuple(slot);
+			kept_slots[i].in_use = false;
+			return;
+		}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
 void
 row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc)
 {
@@ -1340,6 +1442,68 @@ row_read(RowReader *r, AttrNumber att, bool *isnull)
 	return r->values[att - 1];
 }
 
+void
+row_data_offsets(TupleDesc desc, HeapTuple tuple, int upto, int *offsets)
+{
+	HeapTupleHeader td = tuple->t_data;
+	char	   *data = (char *) td + td->t_hoff;
+	bits8	   *bits = HeapTupleHasNulls(tuple) ? td->t_bits : NULL;
+	int			natts = Min(upto, (int) HeapTupleHeaderGetNatts(td));
+	uint32		off = 0;
+	int			i;
+
+	for (i = 0; i < upto; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (i >= natts || (bits != NULL && att_isnull(i, bits)))
+		{
+			offsets[i] = -1;
+			continue;
+		}
+		off = att_align_pointer(off, att->attalign, att->attlen, data + off);
+		offsets[i] = (int) off;
+		off = att_addlength_pointer(off, att->attlen, data + off);
+	}
+}
+
+HeapTuple
+row_patched_copy(HeapTuple tuple, TupleDesc desc, int ncols, const int *cols,
+				 const Datum *values, const bool *nulls)
+{
+	HeapTupleHeader td = tuple->t_data;
+	bits8	   *bits = HeapTupleHasNulls(tuple) ? td->t_bits : NULL;
+	int			offsets[ROW_PATCH_MAX_ATT];
+	int			upto = 0;
+	HeapTuple	copy;
+	char	   *data;
+	int			i;
+
+	if (HeapTupleHeaderGetNatts(td) != desc->natts)
+		return NULL;			/* columns added since: formed with their defaults */
+	for (i = 0; i < ncols; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, cols[i] - 1);
+		bool		was_null = bits != NULL && att_isnull(cols[i] - 1, bits);
+
+		if (was_null != nulls[i] || !att->attbyval || att->attlen <= 0 ||
+			cols[i] > ROW_PATCH_MAX_ATT)
+			return NULL;
+		upto = Max(upto, cols[i]);
+	}
+	row_data_offsets(desc, tuple, upto, offsets);
+	copy = heap_copytuple(tuple);
+	data = (char *) copy->t_data + copy->t_data->t_hoff;
+	for (i = 0; i < ncols; i++)
+	{
+		if (nulls[i])
+			continue;
+		store_att_byval(data + offsets[cols[i] - 1], values[i],
+						TupleDescAttr(desc, cols[i] - 1)->attlen);
+	}
+	return copy;
+}
+
 HeapTuple
 row_reader_changed(RowReader *r, RowReader *old, int ncols, const int *cols,
 				   const Datum *values, const bool *nulls)
@@ -1359,7 +1523,10 @@ row_reader_changed(RowReader *r, RowReader *old, int ncols, const int *cols,
 		r->values[cols[i] - 1] = values[i];
 		r->isnull[cols[i] - 1] = nulls[i];
 	}
-	tuple = heap_form_tuple(r->desc, r->values, r->isnull);
+	/* the old version's bytes with the changed columns written over, where the layout allows */
+	tuple = row_patched_copy(old->tuple, r->desc, ncols, cols, values, nulls);
+	if (tuple == NULL)
+		tuple = heap_form_tuple(r->desc, r->values, r->isnull);
 	/* the old version's identity, as heap_modify_tuple_by_cols() gives it */
 	tuple->t_data->t_ctid = old->tuple->t_data->t_ctid;
 	tuple->t_self = old->tuple->t_self;

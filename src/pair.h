@@ -13,6 +13,7 @@
 #include "access/tupdesc.h"
 #include "access/skey.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
@@ -183,14 +184,42 @@ typedef struct RowReader
 	bool		inline_isnull[ROW_READER_INLINE];
 } RowReader;
 
+/*
+ * An empty slot for new versions of rel's rows, kept from call to call (a few tables at a time)
+ * where making and dropping one each time would cost more than the row: with its own copy of
+ * the row type, made again after a change of the table.  The caller gives it back with
+ * pair_version_slot_done(), which empties it (a call further down the stack meanwhile gets a
+ * slot of its own).  A row the caller stores as the slot's own must live in the slot's memory
+ * (slot->tts_mcxt): an error leaves it there until the transaction ends, when the slot is
+ * emptied and given back.  A row the slot does not own may live anywhere.
+ */
+extern TupleTableSlot *pair_version_slot(Relation rel);
+extern void pair_version_slot_done(TupleTableSlot *slot);
 extern void row_reader_init(RowReader *r, HeapTuple tuple, TupleDesc desc);
 extern Datum row_read(RowReader *r, AttrNumber att, bool *isnull);
 /* One column: from the values once the row is taken apart, else by heap_getattr() without that. */
 extern Datum row_peek(RowReader *r, AttrNumber att, bool *isnull);
 /*
+ * Where each of the first upto columns of a formed row starts in its data (offsets[i] for
+ * attribute i + 1; -1: null, or beyond the row's own width), walking them as the row lays them
+ * out: each aligned for its type, then as long as it is.
+ */
+extern void row_data_offsets(TupleDesc desc, HeapTuple tuple, int upto, int *offsets);
+/*
+ * A copy of tuple with the ncols columns cols (attribute numbers, up to ROW_PATCH_MAX_ATT) set
+ * to values and nulls, written over the copy's bytes, where that leaves the row's layout as it
+ * is: every column changed fixed-width and passed by value, null in both versions or in
+ * neither, and the row as wide as desc.  NULL where it would not: the caller forms the row.
+ * Forming walks and copies every column; this copies the row's bytes and writes a few.
+ */
+#define ROW_PATCH_MAX_ATT 64
+extern HeapTuple row_patched_copy(HeapTuple tuple, TupleDesc desc, int ncols, const int *cols,
+								  const Datum *values, const bool *nulls);
+/*
  * A new version of old's row with the ncols columns cols (attribute numbers) set to values and
- * nulls, formed as heap_modify_tuple_by_cols() forms it, and r made its reader: r's values are
- * old's with the changes, so reading the new version takes nothing apart.  They point into old's
+ * nulls, patched (row_patched_copy()) or else formed as heap_modify_tuple_by_cols() forms it,
+ * and r made its reader: r's values are old's with the changes, so reading the new version
+ * takes nothing apart.  They point into old's
  * row where they are not changed, so old's row must live as long as r is read.
  */
 extern HeapTuple row_reader_changed(RowReader *r, RowReader *old, int ncols, const int *cols,

@@ -20,10 +20,13 @@
  * confirm.  A seat is held by one row at a time, so a seat's holds all go there.  The engine
  * fills the slot (counter.c) when it is empty, names the same row, or names a row that can no
  * longer be a hold there (the counter stood at zero); every other hold gets an entry.  A row
- * that gives its spots back empties the slot that names it; a confirm leaves it (the resource's
- * row is not written then), naming a row that is no longer held, which readers pass over.  So a
- * held row with an expiry is listed in its resource's slot (with that expiry) or in the queue,
- * and the admission's expiry and expire_holds() read both.
+ * that gives its spots back empties the slot that names it where other rows still take spots;
+ * where none do, it leaves the slot as it is (the row's new version then keeps its layout and is
+ * written over in place, counter.c), and the next take overwrites it or, recording no hold,
+ * empties it.  A confirm leaves it too (the resource's row is not written then).  A slot left so
+ * names a row that is no longer held, which readers pass over.  So a held row with an expiry is
+ * listed in its resource's slot (with that expiry) or in the queue, and the admission's expiry
+ * and expire_holds() read both.
  */
 #include "postgres.h"
 
