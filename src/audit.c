@@ -54,6 +54,7 @@ static SPIPlanPtr attempt_plan = NULL;
 /* booking.attempt and its identity sequence, looked up once; forgotten when the table changes. */
 static Oid	attempt_relid = InvalidOid;
 static Oid	attempt_seqid = InvalidOid;
+static int	attempt_plain = -1;	/* attempt_is_plain() of it, -1: not yet asked */
 
 /*
  * The slots the rows go into the table from on the direct way, kept between calls: a copy of the
@@ -82,6 +83,7 @@ attempt_relcache_callback(Datum arg, Oid relid)
 	{
 		attempt_relid = InvalidOid;
 		attempt_seqid = InvalidOid;
+		attempt_plain = -1;
 		attempt_slots_stale = true;
 	}
 }
@@ -427,7 +429,9 @@ write_attempts(const AttemptRecord *recs, int n)
 	attempt_ids_start(&ids, seqid);
 	/* the rows share their role, the current user's name */
 	role = current_role_name();
-	if (attempt_is_plain(rel))
+	if (attempt_plain < 0)
+		attempt_plain = attempt_is_plain(rel) ? 1 : 0;
+	if (attempt_plain == 1)
 	{
 		TupleTableSlot **slots = attempt_slots_for(rel, n);
 		bool		first_nulls[ATTEMPT_NATTS];
